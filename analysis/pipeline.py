@@ -1,0 +1,102 @@
+"""The main job: every check the project file has the layers for, in one run, into one folder.
+
+Each analysis is registered as a :class:`Job` with the roles it needs. A job whose layers are missing is
+not run, and the run says so ("cannot decide, because the project file has no [layers.farmland]").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+
+from geo.crs import AnalysisCRS
+from geo.layers import load_zones
+from geo.profile import RuleProfile, load_profile
+from geo.qa import QALog
+from geo.zones import zone_overlaps
+
+from analysis.project import Project, load_project
+from analysis.report import Outputs, RunInfo, prepare_out_dir, write_outputs
+
+__all__ = ["JOBS", "Context", "Job", "run_project"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Context:
+    """What every job receives."""
+
+    project: Project
+    zones: gpd.GeoDataFrame
+    analysis_crs: AnalysisCRS
+    profile: RuleProfile
+    qa: QALog
+    as_of: dt.date
+    out_dir: Path
+    results: dict[str, object]
+
+
+@dataclass(frozen=True)
+class Job:
+    """One analysis of the pipeline."""
+
+    name: str
+    title: str
+    needs: tuple[str, ...]
+    run: Callable[[Context], Outputs]
+
+
+def _industrial(ctx: Context) -> Outputs:
+    from analysis.industrial import run_industrial
+
+    res = run_industrial(ctx.zones, ctx.project.layers["landuse"], analysis_crs=ctx.analysis_crs,
+                         profile=ctx.profile, qa=ctx.qa, as_of=ctx.as_of)
+    ctx.results["industrial"] = res
+    return res.outputs()
+
+
+#: The registered jobs, in run order.
+JOBS: list[Job] = [
+    Job("industrial", "R1 产业用地占比（60%规则）", ("landuse",), _industrial),
+]
+
+
+def run_project(
+    project: Project | str | Path, out_dir: str | Path, *, overwrite: bool = False, basemap: str = "osm",
+    only: tuple[str, ...] = (),
+) -> tuple[dict[str, Path], Context]:
+    """Run every job the project has layers for and write the outputs.
+
+    Returns
+    -------
+    (paths, context)
+        The written files by kind, and the run context (results by job name).
+    """
+    proj = project if isinstance(project, Project) else load_project(project)
+    out = prepare_out_dir(out_dir, overwrite=overwrite)
+    qa = QALog()
+    profile = load_profile(proj.profile)
+    zones, acrs = load_zones(proj.layers["zones"], crs=proj.crs, qa=qa)
+    zone_overlaps(zones, layer=proj.layers["zones"].label, qa=qa)
+    ctx = Context(proj, zones, acrs, profile, qa, proj.as_of, out, {})
+    outputs = Outputs()
+    for job in JOBS:
+        if only and job.name not in only:
+            continue
+        missing = proj.missing(*job.needs)
+        if missing:
+            qa.add("job_skipped", f"{job.title}: cannot decide, because the project file has no "
+                   + ", ".join(f"[layers.{m}]" for m in missing), layer=str(proj.path), severity="warning")
+            continue
+        log.info("running %s", job.title)
+        outputs.extend(job.run(ctx))
+    inputs = tuple((role, spec.label) for role, spec in {**proj.layers, **proj.rasters}.items())
+    info = RunInfo(title=proj.name, as_of=proj.as_of, analysis_crs=acrs, profile=profile, inputs=inputs)
+    paths = write_outputs(out, outputs, info, qa, basemap=basemap, zones=zones)
+    return paths, ctx
