@@ -27,7 +27,7 @@ HERE = Path(__file__).resolve().parent
 
 def polygonal(geom):
     """Return the polygonal part of a repaired geometry (drop the lines and points make_valid may leave)."""
-    import shapely  # noqa: PLC0415
+    import shapely
 
     if geom is None or geom.is_empty:
         return shapely.MultiPolygon()
@@ -39,13 +39,13 @@ def polygonal(geom):
 
 def main() -> int:
     """Compute the figures, compare them with the QGIS CSV, print the table."""
-    import numpy as np  # noqa: PLC0415
-    import pyogrio  # noqa: PLC0415
-    import shapely  # noqa: PLC0415
-    from pyproj import Geod, Transformer  # noqa: PLC0415
+    import numpy as np
+    import pyogrio
+    import shapely
+    from pyproj import Geod, Transformer
 
     sys.path.insert(0, str(HERE))
-    from qgis_truth import CONSTRUCTION, INDUSTRIAL, MEASURES  # noqa: PLC0415
+    from qgis_truth import CONSTRUCTION, INDUSTRIAL, MEASURES
 
     _, _, lu_wkb, lu_fields = pyogrio.raw.read(str(HERE / "osm_finland_kotka_test.gpkg"), layer="landuse")
     meta, _, z_wkb, z_fields = pyogrio.raw.read(str(HERE / "kotka_zones.gpkg"), layer="zones")
@@ -106,14 +106,16 @@ def main() -> int:
     print("without the dissolve (sum of per-polygon intersections), planar_3067:")
     for zid in zone_ids:
         d, n = ours[zid, "planar_3067"], naive[zid, "planar_3067"]
+        extra = {k: n[k] - d[k] for k in n}
         print(
-            f"  {zid}: industrial {n['industrial_area_m2']:.3f} (+{n['industrial_area_m2'] - d['industrial_area_m2']:.3f})"
-            f", construction {n['construction_area_m2']:.3f} "
-            f"(+{n['construction_area_m2'] - d['construction_area_m2']:.3f})"
+            f"  {zid}: industrial {n['industrial_area_m2']:.3f} (+{extra['industrial_area_m2']:.3f}), "
+            f"construction {n['construction_area_m2']:.3f} (+{extra['construction_area_m2']:.3f})"
         )
     for zid in zone_ids:
         d = ours[zid, "planar_3067"]
-        print(f"  {zid}: industrial / construction = {d['industrial_area_m2'] / d['construction_area_m2']:.4f}")
+        print(
+            f"  {zid}: industrial / construction = {d['industrial_area_m2'] / d['construction_area_m2']:.4f}"
+        )
     return 0
 
 

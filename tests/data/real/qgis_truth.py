@@ -75,10 +75,10 @@ def in_list(values: tuple[str, ...]) -> str:
     return '"landuse" IN (' + ", ".join(f"'{v}'" for v in values) + ")"
 
 
-def main() -> int:  # noqa: PLR0915 (a linear script)
+def main() -> int:
     """Compute the figures with QGIS and write the CSV."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from qgis.core import (  # noqa: PLC0415 (QGIS is only there when this is run by hand)
+    from qgis.core import (
         Qgis,
         QgsApplication,
         QgsCoordinateReferenceSystem,
@@ -93,8 +93,8 @@ def main() -> int:  # noqa: PLR0915 (a linear script)
     app = QgsApplication([], False)
     app.initQgis()
     sys.path.append("/usr/share/qgis/python/plugins")
-    import processing  # noqa: PLC0415
-    from processing.core.Processing import Processing  # noqa: PLC0415
+    import processing
+    from processing.core.Processing import Processing
 
     Processing.initialize()
     print(f"QGIS {Qgis.QGIS_VERSION}")
@@ -128,7 +128,9 @@ def main() -> int:  # noqa: PLR0915 (a linear script)
     print(f"zones: {zones.featureCount()} features, {zones.crs().authid()}")
 
     fixed = run("native:fixgeometries", {"INPUT": landuse}, "landuse_fixed")
-    industrial = run("native:extractbyexpression", {"INPUT": fixed, "EXPRESSION": in_list(INDUSTRIAL)}, "industrial")
+    industrial = run(
+        "native:extractbyexpression", {"INPUT": fixed, "EXPRESSION": in_list(INDUSTRIAL)}, "industrial"
+    )
     construction = run(
         "native:extractbyexpression", {"INPUT": fixed, "EXPRESSION": in_list(CONSTRUCTION)}, "construction"
     )
@@ -163,7 +165,10 @@ def main() -> int:  # noqa: PLR0915 (a linear script)
         for f in over.getFeatures():
             zone_area = da.measureArea(f.geometry())
             ind, cons = f["industrial_area"], f["construction_area"]
-            for name, area, pc in (("industrial", ind, f["industrial_pc"]), ("construction", cons, f["construction_pc"])):
+            for name, area, pc in (
+                ("industrial", ind, f["industrial_pc"]),
+                ("construction", cons, f["construction_pc"]),
+            ):
                 implied = 100 * area / pc if pc else zone_area
                 if abs(implied - zone_area) > 1e-9 * zone_area:
                     msg = f"{measure} {f['zone_id']} {name}: zone area {zone_area} vs implied {implied}"
