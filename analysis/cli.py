@@ -88,7 +88,7 @@ def out_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @cli.command("run")
-@click.argument("project_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("project_file", type=click.Path(dir_okay=False, path_type=Path))
 @out_options
 @click.option("--only", multiple=True, help="Run only these jobs (repeatable), e.g. --only industrial.")
 @click.option("--json", "as_json", is_flag=True, help="Print the written files and verdicts as JSON.")

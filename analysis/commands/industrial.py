@@ -18,8 +18,8 @@ from analysis.cli import cli, devzone_errors, echo_json, out_options
 
 
 @cli.command("industrial")
-@click.argument("zones", type=click.Path(exists=True, path_type=Path))
-@click.argument("landuse", type=click.Path(exists=True, path_type=Path))
+@click.argument("zones", type=click.Path(path_type=Path))
+@click.argument("landuse", type=click.Path(path_type=Path))
 @click.option("--zones-layer", default=None, help="Layer of ZONES (when it has several).")
 @click.option("--landuse-layer", default=None, help="Layer of LANDUSE (OSM PBF: multipolygons).")
 @click.option("--zone-id", default=None, help="Zone id field (default: ZONE_ID, KFQDM, … if present).")

@@ -13,7 +13,7 @@ from analysis.cli import cli, devzone_errors, echo_json
 
 
 @cli.command("inspect")
-@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.argument("path", type=click.Path(path_type=Path))
 @click.option("--layer", default=None, help="One layer (default: all).")
 @click.option("--encoding", default=None, help="Attribute encoding (Shapefiles; detected when not given).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
