@@ -11,7 +11,8 @@ Unknown codes and area not covered by the land-use layer are not guessed. With `
 can lie anywhere between the worst case (all of U is non-industrial construction land) and the best
 case (all of U is industrial). The zone passes when even the worst case reaches the threshold, fails
 when even the best case falls short, and otherwise the verdict is "cannot decide", with the reason and
-the bounds. The threshold is inclusive (≥ 60% passes); the comparison allows 1e-9 relative rounding.
+the bounds (a profile may declare ``uncovered = "non_construction"`` for data such as OpenStreetMap, where
+untagged land is not built; the default treats gaps as missing data). The threshold is inclusive (≥ 60% passes); the comparison allows 1e-9 relative rounding.
 
 Shortfall: to reach threshold ``t`` from industrial area ``I`` over denominator ``D``, either take in
 ``(t·D − I)/(1 − t)`` m² of industrial land, or leave out ``D − I/t`` m² of non-industrial land.
@@ -51,6 +52,7 @@ class IndustrialRule:
     inclusive: bool
     denominator: str
     overlap_precedence: tuple[str, ...]
+    uncovered: str = "unknown"
 
     @classmethod
     def from_profile(cls, profile: RuleProfile, rule_id: str = "R1") -> IndustrialRule:
@@ -66,6 +68,7 @@ class IndustrialRule:
                 denominator=str(p.get("denominator", "construction")),
                 overlap_precedence=tuple(p.get("overlap_precedence",
                                                ("other_construction", "non_construction", "unknown", "industrial"))),
+                uncovered=str(p.get("uncovered", "unknown")),
             )
         except KeyError as exc:
             msg = f"profile {profile.origin}: [rules.{rule_id}] lacks {exc.args[0]!r}"
@@ -75,6 +78,11 @@ class IndustrialRule:
             raise ProfileError(msg)
         if rule.denominator not in ("construction", "zone"):
             msg = f"profile {profile.origin}: [rules.{rule_id}] denominator {rule.denominator!r}: use 'construction' or 'zone'"
+            raise ProfileError(msg)
+        if rule.uncovered not in ("unknown", "non_construction"):
+            msg = (f"profile {profile.origin}: [rules.{rule_id}] uncovered {rule.uncovered!r}: use 'unknown' "
+                   "(a complete survey: gaps are missing data) or 'non_construction' (e.g. OSM, where untagged "
+                   "land is not built)")
             raise ProfileError(msg)
         return rule
 
@@ -215,7 +223,8 @@ def judge_industrial_share(
         unk = areas.total(zid, "unknown")
         gap = max(areas.total(zid, "uncovered"), 0.0)
         den = con if rule.denominator == "construction" else zone_area
-        passes, reason, low, high = _decide(ind, den, unk + gap, t, rule.denominator)
+        undecided = unk + (gap if rule.uncovered == "unknown" else 0.0)
+        passes, reason, low, high = _decide(ind, den, undecided, t, rule.denominator)
         if passes is True or den <= 0:
             add = remove = 0.0
         else:

@@ -26,6 +26,7 @@ from typing import Any
 
 import fiona
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
@@ -202,13 +203,13 @@ def inspect_layer(path: str | Path, layer: str | None = None, *, encoding: str |
         return _parquet_info(p)
     name = _choose_layer(p, layer)
     enc = encoding or detect_encoding(p)
-    kwargs: dict[str, Any] = {"layer": name}
+    kwargs: dict[str, Any] = {"layer": name, "allow_unsupported_drivers": True}
     if enc:
         kwargs["encoding"] = enc
     with fiona.open(p, **kwargs) as src:
         crs = CRS.from_user_input(src.crs.to_wkt()) if src.crs else None
         try:
-            count: int | None = len(src)
+            count: int | None = len(src) if p.suffix.lower() not in _DEFAULT_LAYER else None
         except TypeError:
             count = None
         try:
@@ -306,20 +307,23 @@ def read_layer(
     p = _check_path(path)
     label = what or str(p)
     if p.suffix.lower() in _PARQUET:
-        bbox = tuple(mask.bounds) if mask is not None else None
-        gdf = gpd.read_parquet(p, columns=list(columns) + ["geometry"] if columns else None, bbox=bbox)
+        gdf = _read_parquet(p, columns, mask)
     else:
         name = _choose_layer(p, layer)
         enc = encoding or detect_encoding(p)
         kwargs: dict[str, Any] = {"layer": name, "fid_as_index": True}
         if enc:
             kwargs["encoding"] = enc
-        if mask is not None:
+        osm = p.suffix.lower() in _DEFAULT_LAYER
+        if mask is not None and not osm:
             kwargs["mask"] = mask
         if columns is not None:
             kwargs["columns"] = list(columns)
-        if p.suffix.lower() in _DEFAULT_LAYER:
-            kwargs["on_invalid"] = "ignore"
+        if osm:
+            # OSM has no spatial index (GDAL scans it anyway) and holds rings GEOS cannot parse (2-point
+            # rings), which a GDAL spatial filter would raise on: read all, let shapely fix what it cannot
+            # parse, and name the fixed features (gdf.attrs["fixed_on_read"]) for the QA log
+            kwargs["on_invalid"] = "fix"
         try:
             gdf = pyogrio.read_dataframe(p, **kwargs)
         except UnicodeDecodeError as exc:
@@ -328,11 +332,33 @@ def read_layer(
         except pyogrio.errors.DataSourceError as exc:
             msg = f"{p}: cannot be read ({exc})"
             raise InputError(msg) from exc
+    if p.suffix.lower() in _DEFAULT_LAYER:
+        strict = pyogrio.read_dataframe(p, layer=kwargs["layer"], columns=[], fid_as_index=True, on_invalid="ignore")
+        fixed = strict.index[strict.geometry.isna().to_numpy()]
+        if mask is not None:
+            near = np.zeros(len(gdf), dtype=bool)
+            near[gdf.sindex.query(mask, predicate="intersects")] = True
+            gdf = gdf[near | gdf.geometry.isna().to_numpy()]
+        gdf.attrs["fixed_on_read"] = [f for f in fixed if f in gdf.index]
     if gdf.crs is None and crs is not None:
         log.info("%s: no CRS in the file; using %s as given", label, crs_label(CRS.from_user_input(crs)))
         gdf = gdf.set_crs(crs)
     log.info("%s: read %d features from %s", label, len(gdf), p)
     return gdf
+
+
+def _read_parquet(p: Path, columns: Sequence[str] | None, mask: shapely.Geometry | None) -> gpd.GeoDataFrame:
+    """Read GeoParquet, filtering by the mask's bbox on the covering column when the file has one."""
+    cols = [*columns, "geometry"] if columns else None
+    if mask is None:
+        return gpd.read_parquet(p, columns=cols)
+    try:
+        gdf = gpd.read_parquet(p, columns=cols, bbox=tuple(mask.bounds))
+    except ValueError:
+        log.info("%s: no bbox covering column; reading the whole file, then filtering (write it with "
+                 "write_covering_bbox=True to read only what is needed)", p)
+        gdf = gpd.read_parquet(p, columns=cols)
+    return gdf.iloc[gdf.sindex.query(mask, predicate="intersects")].sort_index()
 
 
 def find_field(

@@ -134,6 +134,13 @@ def measure_landuse(
     """
     cols = [c for c in landuse.columns if c != landuse.geometry.name]
     code_field = find_field(cols, code_field, CODE_FIELDS, what="land-use code", option="--code-field", source=layer)
+    if table.scheme == "osm":
+        untagged = landuse[code_field].isna() | (landuse[code_field].astype(str).str.strip() == "")
+        if untagged.any():
+            qa.add("not_landuse", f"{int(untagged.sum())} OSM features have no {code_field} tag (buildings, "
+                   "leisure areas …); they are not land-use polygons and are not used", layer=layer,
+                   field=code_field, severity="info", action="not used")
+            landuse = landuse.loc[~untagged.to_numpy()]
     valid = repair_polygons(landuse, layer=layer, qa=qa)
     labels, meta = _classify(valid, code_field, table, layer=layer, qa=qa)
     cat_rank = {c: len(precedence) - i for i, c in enumerate(precedence)}

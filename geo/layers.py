@@ -102,6 +102,9 @@ def load_near(
     if info.count is not None:
         qa.add("read", f"read {len(gdf)} of {info.count} features (only those near the zones)", layer=spec.label,
                severity="info")
+    for fid in gdf.attrs.get("fixed_on_read", []):
+        qa.add("invalid_geometry", "geometry could not be parsed as stored (e.g. a ring of 2 points); fixed by "
+               "shapely on reading", layer=spec.label, feature=fid, action="repaired")
     own = require_crs(gdf, what=f"{what} {spec.label}")
     if not own.equals(acrs.crs):
         qa.add("transform", f"transformed from {crs_label(own)} to the analysis CRS {acrs.label}", layer=spec.label,

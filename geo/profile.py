@@ -24,7 +24,7 @@ from geo.errors import ProfileError
 
 __all__ = ["BUILTIN_PROFILES", "RuleProfile", "load_profile"]
 
-BUILTIN_PROFILES = ("henan",)
+BUILTIN_PROFILES = ("henan", "osm")
 
 
 @dataclass(frozen=True)
