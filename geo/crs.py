@@ -204,7 +204,13 @@ def choose_analysis_crs(
             f"chosen: the CGCS2000 3-degree Gauss-Kruger zone {gk3_zone_of(lon)} for data in China "
             f"(centre {lon:.3f}E {lat:.3f}N)",
         )
-    utm = geog.estimate_utm_crs()
+    try:
+        utm = geog.estimate_utm_crs()
+    except RuntimeError as exc:
+        msg = (f"{what} is in degrees ({crs_label(own)}) and no projected CRS can be chosen for its location "
+               f"(centre {lon:.3f}, {lat:.3f}: outside China and outside the UTM zones); pass --crs with a "
+               "projected CRS in metres")
+        raise CRSError(msg) from exc
     return AnalysisCRS(utm, f"chosen: the UTM zone of the data's centre ({lon:.3f}, {lat:.3f}) outside China")
 
 

@@ -142,7 +142,7 @@ def add_layer(
     for c in ("_style_key",):
         if c in disp.columns:
             props[c] = disp[c].astype(str)
-    data = gpd.GeoDataFrame(props, geometry=disp.geometry.values, crs=4326)
+    data = gpd.GeoDataFrame(props, geometry=disp.geometry.values, crs=4326).reset_index(drop=True)
     style_fn = style if callable(style) else (lambda _f, s=style: s)
     folium.GeoJson(
         data.__geo_interface__,
