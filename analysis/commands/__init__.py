@@ -1,5 +1,5 @@
 """The ``devzone`` subcommands, one module each; importing this package registers them."""
 
-from analysis.commands import industrial, inspect
+from analysis.commands import constraints, industrial, inspect
 
-__all__ = ["industrial", "inspect"]
+__all__ = ["constraints", "industrial", "inspect"]
