@@ -20,6 +20,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 from pyproj import CRS, Transformer
+from shapely.geometry.polygon import orient
 
 from geo.errors import CRSError
 
@@ -256,5 +257,14 @@ def ellipsoidal_area_m2(geoms: gpd.GeoSeries | shapely.Geometry, crs: CRS | None
         arr = shapely.transform(arr, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
     out = np.empty(len(arr), dtype=float)
     for i, g in enumerate(arr):
-        out[i] = 0.0 if g is None or g.is_empty else abs(geod.geometry_area_perimeter(g)[0])
+        out[i] = 0.0 if g is None or g.is_empty else abs(geod.geometry_area_perimeter(_ccw(g))[0])
     return out
+
+
+def _ccw(g: shapely.Geometry) -> shapely.Geometry:
+    """Orient exteriors counter-clockwise and holes clockwise: pyproj sums the rings' signed areas."""
+    if isinstance(g, shapely.Polygon):
+        return orient(g, 1.0)
+    if isinstance(g, shapely.MultiPolygon):
+        return shapely.MultiPolygon([orient(p, 1.0) for p in g.geoms])
+    return g
