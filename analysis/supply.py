@@ -39,11 +39,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.crs import AnalysisCRS
+from geo.crs import AnalysisCRS, choose_analysis_crs, crs_label, require_crs
 from geo.errors import SchemaError
 from geo.geometry import repair_polygons
 from geo.io import read_layer, read_table
-from geo.kernel import polygonal
+from geo.kernel import area_by_class, polygonal
 from geo.layers import LayerSpec, load_near
 from geo.qa import QALog
 from geo.units import M2_PER_HA, M2_PER_MU
@@ -57,7 +57,8 @@ from geo.values import (
     parse_share,
 )
 
-__all__ = ["SUPPLY_COLUMNS", "SUPPLY_LABELS", "SUPPLY_SCHEMA", "SupplyField", "read_supply", "supply_records"]
+__all__ = ["SUPPLY_COLUMNS", "SUPPLY_LABELS", "SUPPLY_SCHEMA", "SupplyField", "read_supply", "supply_records",
+           "zone_of"]
 
 log = logging.getLogger(__name__)
 
@@ -440,6 +441,38 @@ def _typed(name: str, values: pd.Series) -> pd.Series:
     return values.astype(object).where(values.notna(), None)
 
 
+def _in_metres(layer: gpd.GeoDataFrame, acrs: AnalysisCRS | None, *, label: str,
+               qa: QALog) -> gpd.GeoDataFrame:
+    """Bring a layer read on its own into the analysis CRS (given, its own, or chosen), logged in QA."""
+    what = f"supply layer {label}"
+    own = require_crs(layer, what=what)
+    target = acrs or choose_analysis_crs(layer, what=what)
+    if not own.equals(target.crs):
+        qa.add("transform", f"transformed from {crs_label(own)} to {target.label} ({target.reason})",
+               layer=label, severity="info", action="transformed")
+        layer = layer.to_crs(target.crs)
+    return layer
+
+
+def zone_of(parcels: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> pd.Series:
+    """Return the zone holding the largest part of each parcel (None outside every zone).
+
+    Areas come from the kernel (:func:`geo.kernel.area_by_class`), one class per parcel.
+    """
+    out = pd.Series([None] * len(parcels), index=parcels.index, dtype=object)
+    located = parcels[parcels.geometry.notna() & ~parcels.geometry.is_empty]
+    if len(located) == 0 or len(zones) == 0:
+        return out
+    work = gpd.GeoDataFrame({"_class": located.index.astype(str)}, geometry=located.geometry.values,
+                            index=located.index, crs=located.crs)
+    table = area_by_class(zones.geometry, work, class_column="_class", keep_pieces=False).table
+    if len(table):
+        best = table.sort_values("area_m2", ascending=False, kind="stable").drop_duplicates("class")
+        by_class = dict(zip(best["class"], best["zone"], strict=True))
+        out.loc[located.index] = [by_class.get(str(i)) for i in located.index]
+    return out
+
+
 def read_supply(
     spec: LayerSpec,
     *,
@@ -477,6 +510,7 @@ def read_supply(
     else:
         layer = read_layer(spec.path, spec.layer, encoding=spec.encoding, crs=spec.crs,
                            what=f"supply layer {spec.label}")
+        layer = _in_metres(layer, analysis_crs, label=spec.label, qa=qa)
     table = tlabel = None
     if isinstance(tab, Mapping):
         table = read_table(tab["path"], sheet=tab.get("sheet"), what="supply table")
