@@ -1,0 +1,404 @@
+"""四至: a zone's four-side description — extreme points and the named feature beyond each side.
+
+For each zone:
+
+- **Extreme points.** The east-, west-, south- and north-most boundary points (max / min easting, min /
+  max northing), named by their number in the boundary-point table (:mod:`boundaries.boundary_points`);
+  ties within 1 mm go to the first in that table's order.
+- **The named feature beyond each side (东至、西至、南至、北至).** The side region of direction *v* is the
+  land swept when the zone (its outer boundary, holes filled) is pushed *search_m* metres in direction
+  *v*, minus the zone: what lies just beyond that side, outward. Among the named features (roads,
+  rivers, place names) that reach into the region, the one nearest the zone wins; features within
+  ``tie_m`` of the nearest are ranked by how much of the side they run along (their extent across *v*
+  inside the region), then by name. A feature that runs *through* the zone and out on the opposite
+  side too (a road crossing the zone from north to south) does not bound it on that axis: it is chosen
+  only when nothing else is found, and flagged ``through``. Pieces of one name (road segments) count as
+  one feature. With none within ``search_m``: "cannot name, because no named feature within N m".
+
+Multi-part zones are described as a whole (the swept regions of all parts together).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from shapely.affinity import translate
+
+from boundaries.boundary_points import boundary_points
+from geo.crs import crs_label
+from geo.errors import CRSError
+from geo.io import find_field
+from geo.qa import QALog
+
+__all__ = [
+    "NAME_FIELDS",
+    "SIDES",
+    "ExtremePoint",
+    "FourSides",
+    "SideName",
+    "describe_four_sides",
+    "four_sides_frame",
+    "named_features",
+]
+
+log = logging.getLogger(__name__)
+
+#: Usual name fields, most Chinese first: OSM ``name:zh``, 名称, MC, 地名名称 DMMC, 河流名称 HLMC, road names.
+NAME_FIELDS = (
+    "name:zh",
+    "name_zh",
+    "名称",
+    "MC",
+    "DMMC",
+    "HLMC",
+    "DLMC_NAME",
+    "ROADNAME",
+    "ROAD_NAME",
+    "NAME",
+    "name",
+)
+#: (side, label, unit direction (east, north)).
+SIDES: tuple[tuple[str, str, tuple[float, float]], ...] = (
+    ("east", "东至", (1.0, 0.0)),
+    ("west", "西至", (-1.0, 0.0)),
+    ("south", "南至", (0.0, -1.0)),
+    ("north", "北至", (0.0, 1.0)),
+)
+_OPPOSITE = {"east": "west", "west": "east", "south": "north", "north": "south"}
+_TIE_M = 0.001
+
+
+@dataclass(frozen=True)
+class ExtremePoint:
+    """The east-, west-, south- or north-most boundary point of a zone."""
+
+    side: str
+    point: str
+    northing_m: float
+    easting_m: float
+
+
+@dataclass(frozen=True)
+class SideName:
+    """The named feature beyond one side, or why there is none."""
+
+    side: str
+    label: str
+    name: str | None
+    layer: str | None
+    distance_m: float | None
+    along_m: float | None
+    through: bool
+    text: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class FourSides:
+    """The 四至 of one zone."""
+
+    zone_id: str
+    zone_name: str
+    extremes: tuple[ExtremePoint, ...]
+    sides: tuple[SideName, ...]
+    search_m: float
+    names_data: str
+
+    @property
+    def text(self) -> str:
+        """Return the four-side sentence, e.g. ``东至人民路，西至马颊河，南至胜利路，北至…``."""
+        return "，".join(s.text for s in self.sides)
+
+    def to_json(self) -> dict[str, Any]:
+        """Return a JSON-ready dict (plain values)."""
+        return {
+            "zone_id": self.zone_id,
+            "zone_name": self.zone_name,
+            "text": self.text,
+            "search_m": self.search_m,
+            "names_data": self.names_data,
+            "extremes": [asdict(e) for e in self.extremes],
+            "sides": [asdict(s) for s in self.sides],
+        }
+
+
+def named_features(
+    layers: Mapping[str, gpd.GeoDataFrame], *, name_field: str | None = None, qa: QALog | None = None
+) -> gpd.GeoDataFrame:
+    """Combine road, river and place-name layers into one table of named features.
+
+    Parameters
+    ----------
+    layers : mapping of label → GeoDataFrame
+        Each in the zones' CRS; the label (e.g. ``"roads"``) is kept in the ``layer`` column.
+    name_field : str, optional, keyword-only
+        The name field in every layer (default: the first of :data:`NAME_FIELDS` present).
+    qa : QALog, optional, keyword-only
+        Receives a row per layer with features without a name (they are not used).
+
+    Returns
+    -------
+    GeoDataFrame
+        Columns ``name``, ``layer``, geometry; one row per named feature.
+    """
+    frames = []
+    crs = None
+    for label, gdf in layers.items():
+        crs = crs or gdf.crs
+        cols = [c for c in gdf.columns if c != gdf.geometry.name]
+        field = find_field(
+            cols, name_field, NAME_FIELDS, what="feature name", option="--name-field", source=label
+        )
+        names = gdf[field].astype(object).where(gdf[field].notna(), "").astype(str).str.strip()
+        unnamed = int((names == "").sum())
+        if unnamed and qa is not None:
+            qa.add(
+                "unnamed_feature",
+                f"{unnamed} of {len(gdf)} features have no name in field {field!r}; they "
+                "cannot name a side and are not used for 四至",
+                layer=label,
+                field=field,
+                severity="info",
+            )
+        keep = (names != "").to_numpy() & gdf.geometry.notna().to_numpy()
+        frames.append(
+            gpd.GeoDataFrame(
+                {"name": names[keep].to_numpy(), "layer": label},
+                geometry=gdf.geometry[keep].to_numpy(),
+                crs=gdf.crs,
+            )
+        )
+    if not frames:
+        return gpd.GeoDataFrame({"name": [], "layer": []}, geometry=[], crs=crs)
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=crs)
+
+
+def _filled(geom: shapely.Geometry) -> shapely.Geometry:
+    parts = getattr(geom, "geoms", [geom])
+    return shapely.union_all([shapely.Polygon(p.exterior) for p in parts if isinstance(p, shapely.Polygon)])
+
+
+def side_region(geom: shapely.Geometry, direction: tuple[float, float], search_m: float) -> shapely.Geometry:
+    """Return the land swept by pushing ``geom`` (holes filled) ``search_m`` m in ``direction``, minus it.
+
+    >>> from shapely import box
+    >>> side_region(box(0, 0, 10, 10), (1.0, 0.0), 5.0).bounds
+    (10.0, 0.0, 15.0, 10.0)
+    """
+    filled = _filled(geom)
+    dx, dy = direction[0] * search_m, direction[1] * search_m
+    moved = translate(filled, dx, dy)
+    quads = []
+    for poly in getattr(filled, "geoms", [filled]):
+        xy = np.asarray(poly.exterior.coords)[:, :2]
+        p, q = xy[:-1], xy[1:]
+        shift = np.array([dx, dy])
+        ring = np.stack([p, q, q + shift, p + shift, p], axis=1)
+        quads.extend(g for g in shapely.polygons(ring) if g.area > 0)
+    swept = shapely.union_all([filled, moved, *quads])
+    return shapely.difference(swept, filled)
+
+
+def _extremes(pts: pd.DataFrame) -> tuple[ExtremePoint, ...]:
+    v = pts[~pts["closing"]]
+    out = []
+    for side, col, sign in (
+        ("east", "easting_m", 1),
+        ("west", "easting_m", -1),
+        ("south", "northing_m", -1),
+        ("north", "northing_m", 1),
+    ):
+        vals = v[col].to_numpy() * sign
+        i = int(np.flatnonzero(vals >= vals.max() - _TIE_M)[0])
+        r = v.iloc[i]
+        out.append(ExtremePoint(side, str(r["point"]), float(r["northing_m"]), float(r["easting_m"])))
+    return tuple(out)
+
+
+def _candidates(
+    geom: shapely.Geometry,
+    names: gpd.GeoDataFrame,
+    tree: shapely.STRtree,
+    regions: dict[str, Any],
+    side: str,
+    direction: tuple[float, float],
+) -> pd.DataFrame:
+    region = regions[side]
+    idx = tree.query(region, predicate="intersects")
+    if len(idx) == 0:
+        return pd.DataFrame(columns=["name", "layer", "distance_m", "along_m", "through"])
+    feats = np.asarray(names.geometry.values, dtype=object)[idx]
+    parts = shapely.intersection(feats, region)
+    dist = shapely.distance(parts, geom)
+    b = shapely.bounds(parts)
+    along = (b[:, 3] - b[:, 1]) if direction[0] != 0 else (b[:, 2] - b[:, 0])
+    inner = shapely.buffer(geom, -1.0)
+    through = shapely.intersects(feats, inner) & shapely.intersects(feats, regions[_OPPOSITE[side]])
+    frame = pd.DataFrame(
+        {
+            "name": names["name"].to_numpy()[idx],
+            "layer": names["layer"].to_numpy()[idx],
+            "distance_m": dist,
+            "along_m": along,
+            "through": through,
+        }
+    )
+    return frame.groupby("name", as_index=False).agg(
+        layer=("layer", "first"),
+        distance_m=("distance_m", "min"),
+        along_m=("along_m", "sum"),
+        through=("through", "all"),
+    )
+
+
+def _pick(c: pd.DataFrame, side: str, label: str, search_m: float, tie_m: float, no_layer: bool) -> SideName:
+    if no_layer:
+        reason = "cannot name, because no roads, rivers or place-names layer was given"
+        return SideName(
+            side,
+            label,
+            None,
+            None,
+            None,
+            None,
+            False,
+            f"{label}：无法命名（未提供道路、河流或地名图层）",
+            reason,
+        )
+    if c.empty:
+        reason = f"cannot name, because no named feature within {search_m:g} m"
+        return SideName(
+            side,
+            label,
+            None,
+            None,
+            None,
+            None,
+            False,
+            f"{label}：无法命名（{search_m:g} 米内无有名称的道路、河流或地名）",
+            reason,
+        )
+    pool = c[~c["through"]] if (~c["through"]).any() else c
+    near = pool[pool["distance_m"] <= pool["distance_m"].min() + tie_m]
+    best = near.sort_values(["along_m", "name"], ascending=[False, True]).iloc[0]
+    through = bool(best["through"])
+    reason = f"nearest named feature beyond the side, {best['distance_m']:.1f} m from the boundary" + (
+        "; it runs through the zone, no other named feature is within reach" if through else ""
+    )
+    return SideName(
+        side,
+        label,
+        str(best["name"]),
+        str(best["layer"]),
+        float(best["distance_m"]),
+        float(best["along_m"]),
+        through,
+        f"{label}{best['name']}",
+        reason,
+    )
+
+
+def describe_four_sides(
+    zones: gpd.GeoDataFrame,
+    names: gpd.GeoDataFrame | None = None,
+    *,
+    search_m: float = 200.0,
+    tie_m: float = 1.0,
+    points: gpd.GeoDataFrame | None = None,
+    names_data: str = "",
+) -> list[FourSides]:
+    """Describe each zone's four sides (四至); see the module docstring for the method.
+
+    Parameters
+    ----------
+    zones : GeoDataFrame
+        Prepared zones (``zone_id``, ``zone_name``) in a projected CRS in metres.
+    names : GeoDataFrame, optional
+        Named features from :func:`named_features`, in the zones' CRS; None: sides cannot be named.
+    search_m : float, keyword-only
+        How far beyond each side to look, in metres.
+    tie_m : float, keyword-only
+        Features this much farther than the nearest still compete on how much of the side they run along.
+    points : GeoDataFrame, optional, keyword-only
+        The zones' boundary-point table (computed when not given).
+    names_data : str, keyword-only
+        Where the names came from, recorded in the result.
+
+    Returns
+    -------
+    list of FourSides
+
+    Raises
+    ------
+    CRSError
+        When the named features are in another CRS than the zones.
+    """
+    if names is not None and names.crs is not None and not names.crs.equals(zones.crs):
+        msg = (
+            f"named features are in {crs_label(names.crs)} but the zones in {crs_label(zones.crs)}; "
+            "bring them into the zones' CRS first (geo.layers.load_near does)"
+        )
+        raise CRSError(msg)
+    pts = points if points is not None else boundary_points(zones)
+    tree = shapely.STRtree(np.asarray(names.geometry.values, dtype=object)) if names is not None else None
+    out = []
+    for zid, zname, geom in zip(zones["zone_id"], zones["zone_name"], zones.geometry, strict=True):
+        regions = {s: side_region(geom, d, search_m) for s, _, d in SIDES}
+        filled = _filled(geom)
+        sides = []
+        for side, label, d in SIDES:
+            cand = (
+                _candidates(filled, names, tree, regions, side, d)
+                if tree is not None and len(names)
+                else pd.DataFrame(columns=["name", "layer", "distance_m", "along_m", "through"])
+            )
+            sides.append(_pick(cand, side, label, search_m, tie_m, names is None))
+        out.append(
+            FourSides(
+                str(zid),
+                str(zname),
+                _extremes(pts[pts["zone_id"] == str(zid)]),
+                tuple(sides),
+                float(search_m),
+                names_data,
+            )
+        )
+    return out
+
+
+def four_sides_frame(results: Sequence[FourSides]) -> pd.DataFrame:
+    """Return one row per zone and side: the extreme point, the named feature, the text and the reason."""
+    rows = []
+    for r in results:
+        ext = {e.side: e for e in r.extremes}
+        for s in r.sides:
+            e = ext[s.side]
+            rows.append(
+                {
+                    "zone_id": r.zone_id,
+                    "zone_name": r.zone_name,
+                    "side": s.side,
+                    "side_zh": s.label,
+                    "point": e.point,
+                    "northing_m": e.northing_m,
+                    "easting_m": e.easting_m,
+                    "name": s.name,
+                    "layer": s.layer,
+                    "distance_m": s.distance_m,
+                    "along_m": s.along_m,
+                    "through": s.through,
+                    "text": s.text,
+                    "reason": s.reason,
+                    "search_m": r.search_m,
+                    "names_data": r.names_data,
+                    "sizhi": r.text,
+                }
+            )
+    return pd.DataFrame(rows)
