@@ -100,6 +100,9 @@ SUPPLY_SCHEMA: dict[str, SupplyField] = {
     "industry_code": SupplyField("text", "行业代码", ("行业代码", "行业分类代码", "国民经济行业代码")),
     "delay_cause": SupplyField("text", "延迟原因", ("延迟原因", "闲置原因", "未开工原因", "未动工原因")),
     "supply_method": SupplyField("text", "供地方式", ("供地方式", "供应方式")),
+    "office_living_area_m2": SupplyField("number", "行政办公及生活服务设施用地面积(㎡)",
+                                         ("行政办公及生活服务设施用地面积", "办公生活用地面积")),
+    "green_area_m2": SupplyField("number", "绿地面积(㎡)", ("绿地面积",)),
 }
 #: Schema field names, in order.
 SUPPLY_COLUMNS: tuple[str, ...] = tuple(SUPPLY_SCHEMA)
