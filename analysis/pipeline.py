@@ -61,9 +61,35 @@ def _industrial(ctx: Context) -> Outputs:
     return res.outputs()
 
 
+def _idle(ctx: Context) -> Outputs:
+    from analysis.idle_run import run_idle
+
+    res = run_idle(ctx.project.layers["supply"], profile=ctx.profile, qa=ctx.qa, as_of=ctx.as_of,
+                   zones=ctx.zones, analysis_crs=ctx.analysis_crs)
+    ctx.results["idle"] = res
+    return res.outputs()
+
+
+def _unsupplied(ctx: Context) -> Outputs:
+    from analysis.idle_run import IdleRun, run_idle
+    from analysis.unsupplied_run import run_unsupplied
+
+    idle = ctx.results.get("idle")
+    if not isinstance(idle, IdleRun):
+        idle = run_idle(ctx.project.layers["supply"], profile=ctx.profile, qa=ctx.qa, as_of=ctx.as_of,
+                        zones=ctx.zones, analysis_crs=ctx.analysis_crs)
+    res = run_unsupplied(ctx.zones, idle, approved=ctx.project.layers["approved"],
+                         planned=ctx.project.layers.get("planned"), analysis_crs=ctx.analysis_crs,
+                         profile=ctx.profile, qa=ctx.qa, as_of=ctx.as_of)
+    ctx.results["unsupplied"] = res
+    return res.outputs()
+
+
 #: The registered jobs, in run order.
 JOBS: list[Job] = [
     Job("industrial", "R1 产业用地占比（60%规则）", ("landuse",), _industrial),
+    Job("idle", "R4 供地记录与闲置土地认定", ("supply",), _idle),
+    Job("unsupplied", "R4 批而未供、闲置土地率与尚可供应年限", ("approved", "supply"), _unsupplied),
 ]
 
 
