@@ -1,0 +1,694 @@
+"""Static print maps (PNG and PDF) with matplotlib: the ground floor every check can draw with.
+
+A print map has a map frame in a projected CRS (equal scale in both directions), a coordinate grid with
+tick labels in kilometres in that CRS (northing X, easting Y, as Gauss-Krüger maps label them), a scale
+bar of a round length, a north arrow (grid north; the meridian convergence is printed), a legend, an
+information panel, a title, the date and a footer naming the data and the basemap ("底图：无" when no
+tiles are drawn: none are, so nothing needs an 审图号 but the data themselves).
+
+Chinese text needs a CJK font: matplotlib's default (DejaVu Sans) has no Chinese glyphs and draws boxes.
+:func:`find_cjk_font` looks, in order, at the ``DEVZONE_CJK_FONT`` environment variable (a .ttf/.ttc/.otf
+file), at fontconfig (``fc-list :lang=zh``), and at the usual paths on Debian/Ubuntu, macOS and Windows;
+a font is accepted only if it has glyphs for the characters of :data:`PROBE_TEXT`. Without one, a
+:class:`~geo.errors.DevzoneError` says how to install one. Any glyph still missing when a map is drawn
+(matplotlib's "Glyph … missing from font(s)" warning) is an error too: a map is never saved with boxes.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import math
+import os
+import shutil
+import subprocess
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import matplotlib as mpl
+import numpy as np
+import shapely
+from matplotlib import patheffects
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties, fontManager
+from matplotlib.ft2font import FT2Font
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch, Polygon, Rectangle
+from pyproj import CRS, Proj, Transformer
+
+from geo.errors import DevzoneError
+from geo.gk import gk_zone_of_crs
+
+__all__ = [
+    "FONT_ENV",
+    "PROBE_TEXT",
+    "MapLayer",
+    "cjk_font",
+    "draw_print_map",
+    "find_cjk_font",
+    "nice_length",
+    "paper_pixels",
+]
+
+log = logging.getLogger(__name__)
+
+#: Environment variable naming a CJK font file.
+FONT_ENV = "DEVZONE_CJK_FONT"
+#: Characters a font must cover to be used (zone, boundary, farmland, red line, north, scale).
+PROBE_TEXT = "开发区四至界址点永久基本农田生态保护红线城镇边界东西南北比例尺图例公顷亩"
+#: fontconfig families preferred, in order (Simplified Chinese first).
+PREFERRED = (
+    "Noto Sans CJK SC",
+    "Source Han Sans SC",
+    "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei",
+    "Noto Serif CJK SC",
+    "AR PL UMing CN",
+    "Droid Sans Fallback",
+)
+KNOWN_PATHS = (
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/wqy-zenhei/wqy-zenhei.ttc",
+    "/System/Library/Fonts/PingFang.ttc",
+    "/System/Library/Fonts/STHeiti Medium.ttc",
+    "/Library/Fonts/Arial Unicode.ttf",
+    "C:/Windows/Fonts/msyh.ttc",
+    "C:/Windows/Fonts/simhei.ttf",
+    "C:/Windows/Fonts/simsun.ttc",
+)
+_INSTALL_HINT = (
+    "install one: on Debian/Ubuntu `sudo apt-get install fonts-wqy-zenhei` (or fonts-noto-cjk; "
+    "`make install` does it when run as root), on other systems any Chinese TrueType/OpenType font; "
+    f"or set {FONT_ENV}=/path/to/font.ttf"
+)
+
+
+def _covers(path: str | Path, text: str = PROBE_TEXT) -> bool:
+    try:
+        font = FT2Font(str(path))
+    except (OSError, RuntimeError, ValueError):
+        return False
+    return all(font.get_char_index(ord(ch)) != 0 for ch in text)
+
+
+def _fontconfig_candidates() -> list[str]:
+    if shutil.which("fc-list") is None:
+        return []
+    res = subprocess.run(
+        ["fc-list", ":lang=zh", "file", "family"], capture_output=True, text=True, check=False, timeout=30
+    )
+    found: list[tuple[int, str]] = []
+    for line in res.stdout.splitlines():
+        path, _, fams = line.partition(":")
+        rank = min((i for i, f in enumerate(PREFERRED) if f in fams), default=len(PREFERRED))
+        found.append((rank, path.strip()))
+    return [p for _, p in sorted(set(found))]
+
+
+def find_cjk_font() -> Path:
+    """Return the path of a font with Chinese glyphs (see the module docstring for the search order).
+
+    Raises
+    ------
+    DevzoneError
+        When ``DEVZONE_CJK_FONT`` names a missing file or a font without Chinese glyphs, or when no CJK font
+        is found; the message says how to install one.
+    """
+    env = os.environ.get(FONT_ENV, "").strip()
+    if env:
+        if not Path(env).is_file():
+            msg = (
+                f"{FONT_ENV}={env}: no such font file; point it at a .ttf/.ttc/.otf font with Chinese glyphs"
+            )
+            raise DevzoneError(msg)
+        if not _covers(env):
+            msg = (
+                f"{FONT_ENV}={env}: this font has no glyphs for Chinese text (e.g. {PROBE_TEXT[:4]}); "
+                f"{_INSTALL_HINT}"
+            )
+            raise DevzoneError(msg)
+        return Path(env)
+    for cand in [*_fontconfig_candidates(), *KNOWN_PATHS]:
+        if Path(cand).is_file() and _covers(cand):
+            return Path(cand)
+    msg = (
+        "no font with Chinese glyphs found for print maps (matplotlib's default draws boxes); "
+        + _INSTALL_HINT
+    )
+    raise DevzoneError(msg)
+
+
+@functools.lru_cache(maxsize=4)
+def _registered(path: str) -> str:
+    fontManager.addfont(path)
+    return FontProperties(fname=path).get_name()
+
+
+def cjk_font() -> tuple[Path, str]:
+    """Return the CJK font's path and family name, registered with matplotlib's font manager."""
+    path = find_cjk_font()
+    return path, _registered(str(path))
+
+
+@dataclass(frozen=True)
+class MapLayer:
+    """One layer of a print map.
+
+    ``column`` + ``colours`` draw categories (legend ``labels`` per category); otherwise one style.
+    ``text_column`` labels features (lines along their longest visible piece, others at a point inside).
+    """
+
+    gdf: gpd.GeoDataFrame
+    label: str
+    facecolor: str = "none"
+    edgecolor: str = "#333333"
+    linewidth: float = 0.6
+    alpha: float = 1.0
+    hatch: str | None = None
+    zorder: float = 2
+    column: str | None = None
+    colours: Mapping[str, str] = field(default_factory=dict)
+    labels: Mapping[str, str] = field(default_factory=dict)
+    legend: bool = True
+    text_column: str | None = None
+    text_size: float = 7.0
+    markersize: float = 10.0
+
+
+def paper_pixels(paper_mm: tuple[float, float], dpi: int) -> tuple[int, int]:
+    """Return the pixel size of a page.
+
+    >>> paper_pixels((297, 210), 200)
+    (2339, 1654)
+    """
+    return round(paper_mm[0] / 25.4 * dpi), round(paper_mm[1] / 25.4 * dpi)
+
+
+def nice_length(target: float) -> float:
+    """Return the round length (1, 2, 2.5 or 5 × 10^k) not above ``target``.
+
+    >>> nice_length(730.0), nice_length(0.3), nice_length(2600)
+    (500.0, 0.25, 2500.0)
+    """
+    k = math.floor(math.log10(target))
+    for m in (5.0, 2.5, 2.0, 1.0):
+        if m * 10**k <= target:
+            return m * 10**k
+    return 10.0 ** (k - 1) * 5
+
+
+def _extent(
+    bounds: np.ndarray, box_w: float, box_h: float, margin: float
+) -> tuple[float, float, float, float]:
+    minx, miny, maxx, maxy = bounds
+    w, h = max(maxx - minx, 1.0), max(maxy - miny, 1.0)
+    w, h = w * (1 + 2 * margin), h * (1 + 2 * margin)
+    if w / h < box_w / box_h:
+        w = h * box_w / box_h
+    else:
+        h = w * box_h / box_w
+    cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
+    return cx - w / 2, cx + w / 2, cy - h / 2, cy + h / 2
+
+
+def _draw_layer(ax: object, layer: MapLayer, handles: list) -> None:
+    gdf = layer.gdf
+    if gdf is None or len(gdf) == 0:
+        return
+    groups = (
+        [(k, gdf[gdf[layer.column] == k], c) for k, c in layer.colours.items()]
+        if layer.column
+        else [(None, gdf, layer.facecolor)]
+    )
+    for key, sub, colour in groups:
+        if len(sub) == 0:
+            continue
+        kind = sub.geometry.geom_type.iloc[0]
+        label = layer.labels.get(key, str(key)) if key is not None else layer.label
+        if "Polygon" in kind:
+            sub.plot(
+                ax=ax,
+                facecolor=colour,
+                edgecolor=layer.edgecolor,
+                linewidth=layer.linewidth,
+                alpha=layer.alpha,
+                hatch=layer.hatch,
+                zorder=layer.zorder,
+            )
+            handle = Patch(
+                facecolor=colour,
+                edgecolor=layer.edgecolor,
+                hatch=layer.hatch,
+                alpha=layer.alpha,
+                linewidth=max(layer.linewidth, 0.6),
+                label=label,
+            )
+        elif "Line" in kind:
+            line_colour = colour if colour != "none" else layer.edgecolor
+            sub.plot(
+                ax=ax, color=line_colour, linewidth=layer.linewidth, alpha=layer.alpha, zorder=layer.zorder
+            )
+            handle = Line2D([], [], color=line_colour, linewidth=max(layer.linewidth, 1.0), label=label)
+        else:
+            pt_colour = colour if colour != "none" else layer.edgecolor
+            sub.plot(ax=ax, color=pt_colour, markersize=layer.markersize, zorder=layer.zorder)
+            handle = Line2D([], [], color=pt_colour, marker="o", linestyle="", label=label)
+        if layer.legend:
+            handles.append(handle)
+    if layer.text_column:
+        _label_features(ax, gdf, layer)
+
+
+def _label_features(ax: object, gdf: gpd.GeoDataFrame, layer: MapLayer) -> None:
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    view = shapely.box(x0, y0, x1, y1)
+    halo = [patheffects.withStroke(linewidth=2.2, foreground="white")]
+    for text, group in gdf.groupby(layer.text_column):
+        geom = group.geometry.union_all().intersection(view)
+        if geom.is_empty or not str(text).strip():
+            continue
+        parts = list(getattr(geom, "geoms", [geom]))
+        best = max(parts, key=lambda g: g.length if "Line" in g.geom_type else g.area)
+        angle = 0.0
+        if "Line" in best.geom_type and best.length > 0:
+            mid = best.interpolate(0.5, normalized=True)
+            a = best.interpolate(max(0.0, 0.5 - 0.05), normalized=True)
+            b = best.interpolate(min(1.0, 0.5 + 0.05), normalized=True)
+            angle = math.degrees(math.atan2(b.y - a.y, b.x - a.x))
+            angle = angle - 180 if angle > 90 else angle + 180 if angle < -90 else angle
+        else:
+            mid = best.representative_point() if not best.is_empty else best
+        ax.text(
+            mid.x,
+            mid.y,
+            str(text),
+            fontsize=layer.text_size,
+            rotation=angle,
+            rotation_mode="anchor",
+            ha="center",
+            va="center",
+            color="#222222",
+            path_effects=halo,
+            zorder=layer.zorder + 5,
+            clip_on=True,
+        )
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """Wrap text by display width (a CJK character counts 2)."""
+    lines, cur, w = [], "", 0
+    for ch in text:
+        cw = 2 if ord(ch) > 0x2E80 else 1
+        if w + cw > width and cur:
+            lines.append(cur)
+            cur, w = "", 0
+        cur += ch
+        w += cw
+    return [*lines, cur] if cur else lines
+
+
+def _decimals(step_km: float) -> int:
+    for d in range(4):
+        if abs(round(step_km, d) - step_km) < 1e-9:
+            return d
+    return 3
+
+
+def _grid(ax: object, extent: tuple[float, float, float, float], crs: CRS, zone_prefix: int | None) -> None:
+    x0, x1, y0, y1 = extent
+    step = nice_length((x1 - x0) / 4)
+    d = _decimals(step / 1000)
+    xs = np.arange(math.ceil(x0 / step) * step, x1, step)
+    ys = np.arange(math.ceil(y0 / step) * step, y1, step)
+    ax.set_xticks(xs, [f"{v / 1000:.{d}f}" for v in xs], fontsize=7)
+    ax.set_yticks(ys, [f"{v / 1000:.{d}f}" for v in ys], fontsize=7)
+    ax.tick_params(top=True, right=True, direction="in", length=4)
+    ax.grid(True, color="#888888", linewidth=0.4, linestyle=(0, (4, 3)), alpha=0.7, zorder=0.5)
+    east = f"东坐标 Y（km{f'，含带号 {zone_prefix}' if zone_prefix else ''}）"
+    ax.set_xlabel(east, fontsize=8)
+    ax.set_ylabel("北坐标 X（km）", fontsize=8)
+    ax.set_axisbelow(False)
+    _ = crs
+
+
+def _scale_bar(ax: object, extent: tuple[float, float, float, float], paper_width_m: float) -> str:
+    x0, x1, y0, y1 = extent
+    w, h = x1 - x0, y1 - y0
+    length = nice_length(w / 5)
+    bx, by, bh = x0 + 0.04 * w, y0 + 0.045 * h, 0.011 * h
+    ax.add_patch(
+        Rectangle(
+            (bx - 0.015 * w, by - 0.035 * h),
+            length + 0.05 * w,
+            0.095 * h,
+            facecolor="white",
+            edgecolor="#999999",
+            linewidth=0.5,
+            alpha=0.9,
+            zorder=20,
+        )
+    )
+    for i in range(4):
+        ax.add_patch(
+            Rectangle(
+                (bx + i * length / 4, by),
+                length / 4,
+                bh,
+                facecolor="black" if i % 2 == 0 else "white",
+                edgecolor="black",
+                linewidth=0.6,
+                zorder=21,
+            )
+        )
+    unit, div = ("km", 1000.0) if length >= 1000 else ("m", 1.0)
+    for v in (0, length / 2, length):
+        ax.text(bx + v, by - 0.006 * h, f"{v / div:g}", ha="center", va="top", fontsize=6.5, zorder=22)
+    ax.text(bx + length + 0.012 * w, by + bh / 2, unit, ha="left", va="center", fontsize=6.5, zorder=22)
+    scale = w / paper_width_m
+    mag = 10 ** max(0, math.floor(math.log10(scale)) - 2)
+    label = f"1:{round(scale / mag) * mag:,.0f}"
+    ax.text(
+        bx,
+        by + bh + 0.012 * h,
+        f"比例尺 {label}（A4 原大打印）",
+        ha="left",
+        va="bottom",
+        fontsize=6.5,
+        zorder=22,
+    )
+    return label
+
+
+def _north_arrow(ax: object) -> None:
+    cx, y0, y1, hw = 0.94, 0.84, 0.93, 0.018
+    t = ax.transAxes
+    ax.add_patch(
+        Rectangle(
+            (cx - 0.035, y0 - 0.015),
+            0.07,
+            y1 - y0 + 0.075,
+            transform=t,
+            facecolor="white",
+            edgecolor="#999999",
+            linewidth=0.5,
+            alpha=0.9,
+            zorder=24,
+        )
+    )
+    ax.add_patch(
+        Polygon(
+            [(cx, y1), (cx - hw, y0), (cx, y0 + 0.02)],
+            closed=True,
+            transform=t,
+            facecolor="black",
+            edgecolor="black",
+            linewidth=0.8,
+            zorder=25,
+        )
+    )
+    ax.add_patch(
+        Polygon(
+            [(cx, y1), (cx + hw, y0), (cx, y0 + 0.02)],
+            closed=True,
+            transform=t,
+            facecolor="white",
+            edgecolor="black",
+            linewidth=0.8,
+            zorder=25,
+        )
+    )
+    ax.text(
+        cx,
+        y1 + 0.012,
+        "北",
+        transform=t,
+        ha="center",
+        va="bottom",
+        fontsize=10,
+        fontweight="bold",
+        zorder=25,
+        path_effects=[patheffects.withStroke(linewidth=2.5, foreground="white")],
+    )
+
+
+def _crs_text(crs: CRS) -> str:
+    gk = gk_zone_of_crs(crs)
+    epsg = crs.to_epsg()
+    if gk is None:
+        return f"{crs.name}" + (f"（EPSG:{epsg}）" if epsg else "")
+    prefix = "，东坐标含带号" if gk.prefix else ""
+    return (
+        f"{gk.datum_label}，高斯-克吕格投影 {gk.width_deg}° 分带第 {gk.zone} 带（中央经线 "
+        f"{gk.central_meridian_deg:g}°E{prefix}，EPSG:{gk.epsg}）"
+    )
+
+
+def _convergence(crs: CRS, x: float, y: float) -> float | None:
+    try:
+        lon, lat = Transformer.from_crs(crs, crs.geodetic_crs, always_xy=True).transform(x, y)
+        return float(Proj(crs).get_factors(lon, lat).meridian_convergence)
+    except Exception:
+        return None
+
+
+def _points(ax: object, pts: gpd.GeoDataFrame) -> None:
+    halo = [patheffects.withStroke(linewidth=2, foreground="white")]
+    ax.scatter(pts.geometry.x, pts.geometry.y, s=6, color="black", zorder=30)
+    for x, y, label in zip(pts.geometry.x, pts.geometry.y, pts["point"], strict=True):
+        ax.annotate(
+            str(label),
+            (x, y),
+            xytext=(3, 3),
+            textcoords="offset points",
+            fontsize=6,
+            zorder=31,
+            path_effects=halo,
+        )
+
+
+def draw_print_map(
+    focus: gpd.GeoDataFrame,
+    layers: Sequence[MapLayer],
+    *,
+    title: str,
+    date: str,
+    out_png: str | Path | None = None,
+    out_pdf: str | Path | None = None,
+    subtitle: str = "",
+    info: Sequence[str] = (),
+    footer: Sequence[str] = (),
+    points: gpd.GeoDataFrame | None = None,
+    zone_prefix: int | None = None,
+    paper_mm: tuple[float, float] = (297.0, 210.0),
+    dpi: int = 200,
+    margin: float = 0.12,
+) -> dict[str, Path]:
+    """Draw one print map and save it as PNG and/or PDF.
+
+    Parameters
+    ----------
+    focus : GeoDataFrame
+        What the map frame is fitted to (the zone), in a projected CRS in metres; every layer in that CRS.
+    layers : sequence of MapLayer
+        Drawn in order (later on top); each with a legend entry unless ``legend=False``.
+    title, date : str, keyword-only
+        The title, and the date printed under it (制图日期).
+    out_png, out_pdf : path, optional, keyword-only
+    subtitle : str, keyword-only
+    info : sequence of str, keyword-only
+        Lines of the information panel (wrapped to its width).
+    footer : sequence of str, keyword-only
+        Lines at the foot: data sources, basemap ("底图：无"), CRS, producer.
+    points : GeoDataFrame, optional, keyword-only
+        Boundary points to mark and label (column ``point``).
+    zone_prefix : int, optional, keyword-only
+        The Gauss-Krüger zone number carried by the eastings (named in the axis label).
+    paper_mm : (width, height), keyword-only
+        Page size in millimetres (A4 landscape by default).
+    dpi : int, keyword-only
+        PNG resolution; the PNG is exactly :func:`paper_pixels` in size.
+    margin : float, keyword-only
+        Space around the focus, as a fraction of its size.
+
+    Returns
+    -------
+    dict
+        ``{"png": path, "pdf": path}`` for the files written.
+
+    Raises
+    ------
+    DevzoneError
+        When no CJK font is found, or a character of the text has no glyph in it.
+    """
+    crs = CRS.from_user_input(focus.crs)
+    if not crs.is_projected:
+        msg = f"print maps are drawn in a projected CRS in metres; the focus layer is in {crs.name}"
+        raise DevzoneError(msg)
+    _, family = cjk_font()
+    rc = {
+        "font.family": "sans-serif",
+        "font.sans-serif": [family, "DejaVu Sans"],
+        "axes.unicode_minus": False,
+        "pdf.fonttype": 42,
+        "hatch.linewidth": 0.6,
+        "svg.fonttype": "none",
+    }
+    written: dict[str, Path] = {}
+    fm_log = logging.getLogger("matplotlib.font_manager")
+    level = fm_log.level
+    fm_log.setLevel(
+        logging.ERROR
+    )  # "Failed to find font weight normal … now using 500": single-weight CJK fonts
+    try:
+        caught = _render(
+            focus,
+            layers,
+            crs,
+            rc,
+            written,
+            out_png=out_png,
+            out_pdf=out_pdf,
+            dpi=dpi,
+            title=title,
+            date=date,
+            subtitle=subtitle,
+            info=info,
+            footer=footer,
+            points=points,
+            zone_prefix=zone_prefix,
+            paper_mm=paper_mm,
+            margin=margin,
+        )
+    finally:
+        fm_log.setLevel(level)
+    missing = sorted({str(w.message) for w in caught if "missing from font" in str(w.message)})
+    if missing:
+        for p in written.values():
+            p.unlink(missing_ok=True)
+        msg = (
+            f"the print map's text has characters the font {family} cannot draw ({'; '.join(missing[:3])}); "
+            f"nothing was saved; set {FONT_ENV} to a font that covers them"
+        )
+        raise DevzoneError(msg)
+    for w in caught:
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return written
+
+
+def _render(
+    focus: gpd.GeoDataFrame,
+    layers: Sequence[MapLayer],
+    crs: CRS,
+    rc: dict,
+    written: dict[str, Path],
+    *,
+    out_png: str | Path | None,
+    out_pdf: str | Path | None,
+    dpi: int,
+    **kw: object,
+) -> list:
+    with mpl.rc_context(rc), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fig = _compose(focus, layers, crs, dpi=dpi, **kw)  # type: ignore[arg-type]
+        for kind, path in (("png", out_png), ("pdf", out_pdf)):
+            if path is not None:
+                p = Path(path)
+                p.parent.mkdir(parents=True, exist_ok=True)
+                fig.savefig(p, dpi=dpi, format=kind)
+                written[kind] = p
+        if not written:
+            fig.canvas.draw()
+    return list(caught)
+
+
+def _compose(
+    focus: gpd.GeoDataFrame,
+    layers: Sequence[MapLayer],
+    crs: CRS,
+    *,
+    title: str,
+    date: str,
+    subtitle: str,
+    info: Sequence[str],
+    footer: Sequence[str],
+    points: gpd.GeoDataFrame | None,
+    zone_prefix: int | None,
+    paper_mm: tuple[float, float],
+    dpi: int,
+    margin: float,
+) -> Figure:
+    w_px, h_px = paper_pixels(paper_mm, dpi)
+    fig = Figure(figsize=(w_px / dpi, h_px / dpi), dpi=dpi, facecolor="white")
+    rect = (0.06, 0.12, 0.62, 0.76)
+    ax = fig.add_axes(rect)
+    box_w, box_h = fig.get_figwidth() * rect[2], fig.get_figheight() * rect[3]
+    extent = _extent(np.asarray(focus.total_bounds, dtype=float), box_w, box_h, margin)
+    ax.set_xlim(extent[0], extent[1])
+    ax.set_ylim(extent[2], extent[3])
+    ax.set_aspect("equal", adjustable="box")
+    handles: list = []
+    for layer in layers:
+        _draw_layer(ax, layer, handles)
+    ax.set_xlim(extent[0], extent[1])
+    ax.set_ylim(extent[2], extent[3])
+    if points is not None and len(points):
+        _points(ax, points)
+    _grid(ax, extent, crs, zone_prefix)
+    scale = _scale_bar(ax, extent, box_w * 0.0254)
+    _north_arrow(ax)
+    fig.text(0.5, 0.955, title, ha="center", va="center", fontsize=16, fontweight="bold")
+    fig.text(
+        0.5,
+        0.915,
+        "  ".join(t for t in (subtitle, f"制图日期：{date}") if t),
+        ha="center",
+        va="center",
+        fontsize=9,
+        color="#333333",
+    )
+    panel = fig.add_axes((0.71, 0.12, 0.27, 0.76))
+    panel.set_axis_off()
+    leg = panel.legend(
+        handles=handles,
+        loc="upper left",
+        frameon=True,
+        fontsize=8,
+        title="图例",
+        title_fontsize=9,
+        borderaxespad=0.0,
+        handlelength=2.2,
+        handleheight=1.2,
+    )
+    leg.get_frame().set_edgecolor("#999999")
+    FigureCanvasAgg(fig)
+    box = leg.get_window_extent(fig.canvas.get_renderer()).transformed(panel.transAxes.inverted())
+    lines = [seg for line in info for seg in (_wrap(line, 44) or [""])]
+    panel.text(
+        0.0,
+        box.y0 - 0.04,
+        "\n".join(lines),
+        ha="left",
+        va="top",
+        fontsize=7.5,
+        linespacing=1.45,
+        transform=panel.transAxes,
+    )
+    gamma = _convergence(crs, (extent[0] + extent[1]) / 2, (extent[2] + extent[3]) / 2)
+    foot = [
+        *footer,
+        f"坐标系：{_crs_text(crs)}；指北针为坐标北（网格北）"
+        + (f"，图幅中心子午线收敛角 {gamma:+.2f}°" if gamma is not None else "")
+        + f"；比例尺 {scale}",
+    ]
+    fig.text(
+        0.06, 0.045, "\n".join(foot), ha="left", va="center", fontsize=6.5, color="#333333", linespacing=1.5
+    )
+    return fig
