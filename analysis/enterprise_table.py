@@ -1,0 +1,224 @@
+"""The enterprise table: the package's enterprise schema, field mapping and parsing.
+
+A per-enterprise table (CSV/XLSX, or a layer with points or polygons) is mapped onto
+:data:`ENTERPRISE_SCHEMA` by the project file's ``[layers.enterprises]`` (``fields = {...}``,
+``amount_unit``, ``area_unit``); columns with the schema's own names or the usual Chinese names need no
+mapping. Amounts are stored in 元, land in m²; a cell that cannot be read is a QA row naming the file, the
+row and the column, and is left blank (never zero).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from geo.errors import SchemaError
+from geo.io import read_layer, read_table
+from geo.qa import QALog
+from geo.units import M2_PER_HA, M2_PER_MU
+from geo.values import ValueParseError, key_text, parse_amount_yuan, parse_number
+
+__all__ = ["ENTERPRISE_SCHEMA", "enterprise_records", "read_enterprises"]
+
+#: Schema field → (kind, Chinese label, usual column names).
+ENTERPRISE_SCHEMA: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "enterprise_id": ("text", "企业编号", ("企业编号", "统一社会信用代码", "信用代码", "企业代码")),
+    "name": ("text", "企业名称", ("企业名称", "名称", "单位名称")),
+    "zone_id": ("text", "开发区编号", ("开发区编号", "园区编号", "所在开发区")),
+    "parcel_id": ("text", "宗地编号", ("宗地编号", "地块编号")),
+    "industry_code": ("text", "行业代码", ("行业代码", "国民经济行业代码")),
+    "land_area_m2": ("area", "用地面积", ("用地面积", "占地面积", "土地面积")),
+    "tax_yuan": ("amount", "税收", ("实缴税金", "税收", "税收总额", "纳税额")),
+    "output_yuan": ("amount", "工业总产值", ("工业总产值", "总产值", "产值")),
+    "revenue_yuan": ("amount", "营业收入", ("营业收入", "主营业务收入")),
+    "rd_yuan": ("amount", "研发经费", ("研发经费", "研发投入", "R&D经费")),
+    "fixed_assets_yuan": ("amount", "固定资产投资", ("固定资产投资", "固定资产", "固定资产原值")),
+    "energy_tce": ("number", "综合能耗(吨标准煤)", ("综合能耗", "能耗")),
+    "pollution_eq": ("number", "主要污染物排放当量", ("排放当量", "污染物排放当量", "排污当量")),
+    "above_designated_size": ("bool", "规模以上", ("规模以上", "是否规上", "规上企业")),
+}
+_AREA_UNITS = {
+    "m2": 1.0,
+    "㎡": 1.0,
+    "平方米": 1.0,
+    "亩": M2_PER_MU,
+    "mu": M2_PER_MU,
+    "公顷": M2_PER_HA,
+    "ha": M2_PER_HA,
+}
+_TRUE = {"是", "true", "1", "yes", "y", "规上", "规模以上"}
+_FALSE = {"否", "false", "0", "no", "n", "规下", "规模以下"}
+
+
+def _bool(value: Any) -> bool | None:
+    t = key_text(value)
+    if t is None:
+        return None
+    if t.lower() in _TRUE:
+        return True
+    if t.lower() in _FALSE:
+        return False
+    msg = f"{value!r} is not yes/no (是/否)"
+    raise ValueParseError(msg)
+
+
+def _resolve(columns: list[str], explicit: Mapping[str, str], source: str) -> dict[str, str]:
+    problems = [f"{k!r} is not an enterprise-schema field" for k in explicit if k not in ENTERPRISE_SCHEMA]
+    problems += [
+        f"{k} = {v!r}: no such column"
+        for k, v in explicit.items()
+        if k in ENTERPRISE_SCHEMA and v not in columns
+    ]
+    if problems:
+        msg = (
+            f"{source}: the enterprise field mapping has problems: {'; '.join(problems)}. The columns are: "
+            f"{', '.join(columns)}. The schema fields are: {', '.join(ENTERPRISE_SCHEMA)}"
+        )
+        raise SchemaError(msg)
+    out = dict(explicit)
+    used = set(out.values())
+    for name, (_, _, aliases) in ENTERPRISE_SCHEMA.items():
+        if name in out:
+            continue
+        hit = next((c for c in columns if c not in used and (c.lower() == name or c in aliases)), None)
+        if hit is not None:
+            out[name] = hit
+            used.add(hit)
+    return out
+
+
+def _parse(name: str, raw: Any, *, unit: str, area_factor: float) -> Any:
+    kind = ENTERPRISE_SCHEMA[name][0]
+    if kind == "amount":
+        return parse_amount_yuan(raw, unit=unit)
+    if kind == "area":
+        v = parse_number(raw)
+        return None if v is None else v * area_factor
+    if kind == "number":
+        return parse_number(raw)
+    if kind == "bool":
+        return _bool(raw)
+    return key_text(raw)
+
+
+def enterprise_records(
+    table: pd.DataFrame,
+    *,
+    fields: Mapping[str, str] | None = None,
+    amount_unit: str | None = None,
+    area_unit: str = "m2",
+    source: str = "enterprise table",
+    qa: QALog,
+) -> pd.DataFrame:
+    """Map and parse an enterprise table into the schema (amounts in 元, land in m²).
+
+    Raises
+    ------
+    SchemaError
+        For a bad mapping, no ``enterprise_id``/``name`` column, an unknown unit, or amount columns without
+        a declared unit (``amount_unit``), unless their names end in ``_yuan``.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"企业名称": ["甲"], "税收": ["30"], "用地面积": ["2"]})
+    >>> r = enterprise_records(t, amount_unit="万元", area_unit="亩", qa=QALog())
+    >>> float(r.loc[0, "tax_yuan"]), round(float(r.loc[0, "land_area_m2"]), 2)
+    (300000.0, 1333.33)
+    """
+    cols = [str(c) for c in table.columns]
+    table = table.set_axis(cols, axis=1).reset_index(drop=True)
+    cmap = _resolve(cols, dict(fields or {}), source)
+    if "enterprise_id" not in cmap and "name" not in cmap:
+        msg = (
+            f"{source}: no enterprise id or name column (looked for {ENTERPRISE_SCHEMA['name'][2]}); map one"
+        )
+        raise SchemaError(msg)
+    if area_unit not in _AREA_UNITS:
+        msg = f"{source}: unknown area_unit {area_unit!r}; use one of {', '.join(_AREA_UNITS)}"
+        raise SchemaError(msg)
+    untyped = [
+        f"{n} ({c!r})"
+        for n, c in cmap.items()
+        if ENTERPRISE_SCHEMA[n][0] == "amount" and c != n and amount_unit is None
+    ]
+    if untyped:
+        msg = (
+            f"{source}: amount columns without a unit: {', '.join(untyped)}; declare amount_unit (元 or 万元)"
+        )
+        raise SchemaError(msg)
+    out = pd.DataFrame(index=table.index)
+    for name in ENTERPRISE_SCHEMA:
+        col = cmap.get(name)
+        values: list[Any] = []
+        for pos, raw in enumerate(table[col].tolist() if col else [None] * len(table)):
+            try:
+                values.append(
+                    _parse(
+                        name,
+                        raw,
+                        unit=amount_unit or "元",
+                        area_factor=1.0 if col == name else _AREA_UNITS[area_unit],
+                    )
+                )
+            except ValueParseError as exc:
+                qa.add(
+                    "enterprise_parse",
+                    f"row {pos + 2}, column {col!r} ({name}): {exc}; left blank",
+                    layer=source,
+                    feature=f"row {pos + 2}",
+                    field=col,
+                    action="left blank",
+                )
+                values.append(None)
+        out[name] = values
+    ids = out["enterprise_id"].where(out["enterprise_id"].notna(), out["name"])
+    out["enterprise_id"] = [i if i is not None else f"row {k + 2}" for k, i in enumerate(ids)]
+    for dup in out.loc[out["enterprise_id"].duplicated(), "enterprise_id"]:
+        qa.add(
+            "enterprise_duplicate",
+            f"enterprise {dup} appears more than once; each row is classed on its own",
+            layer=source,
+            feature=dup,
+            field=cmap.get("enterprise_id"),
+        )
+    return out
+
+
+def read_enterprises(
+    path: str | Path,
+    *,
+    layer: str | None = None,
+    fields: Mapping[str, str] | None = None,
+    amount_unit: str | None = None,
+    area_unit: str = "m2",
+    qa: QALog,
+) -> gpd.GeoDataFrame:
+    """Read an enterprise table (CSV/XLSX) or layer (points/polygons) into the schema.
+
+    Returns
+    -------
+    GeoDataFrame
+        The schema columns; geometry when the source is a layer (else empty), in the source's CRS.
+    """
+    p = Path(path)
+    source = f"{p}" + (f":{layer}" if layer else "")
+    if p.suffix.lower() in {".csv", ".txt", ".xlsx", ".xlsm", ".xls"}:
+        table = read_table(p, sheet=layer, what="enterprise table")
+        recs = enterprise_records(
+            table, fields=fields, amount_unit=amount_unit, area_unit=area_unit, source=source, qa=qa
+        )
+        return gpd.GeoDataFrame(recs, geometry=[None] * len(recs))
+    gdf = read_layer(p, layer, what=f"enterprise layer {source}")
+    recs = enterprise_records(
+        pd.DataFrame(gdf.drop(columns=gdf.geometry.name)),
+        fields=fields,
+        amount_unit=amount_unit,
+        area_unit=area_unit,
+        source=source,
+        qa=qa,
+    )
+    return gpd.GeoDataFrame(recs, geometry=gdf.geometry.values, crs=gdf.crs)
