@@ -130,7 +130,7 @@ def _supplied_as_of(supply: gpd.GeoDataFrame, as_of: dt.date, *, layer: str, qa:
         qa.add("supply_unmeasured", f"parcel {pid} has no geometry: not measured in 批而未供 or the rates",
                layer=layer, feature=pid, action="not measured")
     dates = pd.to_datetime(supply.get("contract_date", pd.Series(pd.NaT, index=supply.index)))
-    later = (dates.dt.date > as_of).fillna(False).to_numpy(dtype=bool) & ~nogeom.to_numpy()
+    later = (dates > pd.Timestamp(as_of)).fillna(False).to_numpy(dtype=bool) & ~nogeom.to_numpy()
     for pid in supply.index[later]:
         qa.add("supply_after_as_of", f"parcel {pid} was supplied on {dates.loc[pid].date()}, after the "
                f"as-of date {as_of}: not supplied as of that date", layer=layer, feature=pid,
