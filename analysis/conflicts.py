@@ -182,9 +182,16 @@ def run_conflicts(
     crule = ConversionRule.from_profile(profile)
     cur = (
         landuse
-        if isinstance(landuse, MeasuredLayer)
-        else measure_spec(landuse, zones, analysis_crs, profile=profile, qa=qa)
+        if isinstance(landuse, MeasuredLayer) and landuse.areas is not None
+        else measure_spec(
+            landuse.spec if isinstance(landuse, MeasuredLayer) else landuse,
+            zones,
+            analysis_crs,
+            profile=profile,
+            qa=qa,
+        )
     )
+    assert cur.areas is not None
     id_field = cur.spec.get("id_field")
     uses = find_conflicting_uses(
         zones,
@@ -201,6 +208,7 @@ def run_conflicts(
         prev = measure_spec(
             previous, zones, analysis_crs, profile=profile, qa=qa, what="earlier land-use layer"
         )
+        assert prev.areas is not None
         conversions = find_conversions(
             zones,
             cur.areas,

@@ -32,7 +32,7 @@ class MeasuredLayer:
     gdf: gpd.GeoDataFrame
     code_field: str
     table: CodeTable
-    areas: LanduseAreas
+    areas: LanduseAreas | None
 
     @property
     def data(self) -> str:
@@ -54,6 +54,7 @@ def measure_spec(
     qa: QALog,
     what: str = "land-use layer",
     pad_m: float = 50.0,
+    measure: bool = True,
 ) -> MeasuredLayer:
     """Read a land-use layer near the zones and measure each code inside each zone.
 
@@ -71,6 +72,8 @@ def measure_spec(
         The layer's role for messages.
     pad_m : float, keyword-only
         How far beyond each zone's envelope to read (the proposal needs the neighbours).
+    measure : bool, keyword-only
+        Measure the layer in the zones (else ``areas`` is None: read and classified only).
 
     Returns
     -------
@@ -103,6 +106,8 @@ def measure_spec(
             "overlap_precedence", ("other_construction", "non_construction", "unknown", "industrial")
         )
     )
+    if not measure:
+        return MeasuredLayer(spec=spec, gdf=gdf, code_field=code_field, table=table, areas=None)
     areas = measure_landuse(
         zones, gdf, table=table, code_field=code_field, precedence=precedence, layer=spec.label, qa=qa
     )

@@ -18,13 +18,17 @@ from geo.zones import zone_overlaps
 __all__ = ["ZoneArgs", "control_options", "control_specs", "load_cli_zones", "zone_options"]
 
 
-def zone_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Options reading the ZONES argument and choosing the analysis CRS, profile and date."""
+def zone_options(fn: Callable[..., Any], *, id_option: str = "--zone-id") -> Callable[..., Any]:
+    """Options reading the ZONES argument and choosing the analysis CRS, profile and date.
+
+    The zone-id field option is ``--zone-id`` (as in ``devzone industrial``) unless a command needs that
+    name for something else (``devzone propose --zone-id ID`` picks a zone; its field is ``--zone-id-field``).
+    """
     for opt in reversed(
         [
             click.option("--zones-layer", default=None, help="Layer of ZONES (when it has several)."),
             click.option(
-                "--zone-id", "zone_id_field", default=None, help="Zone id field (default: ZONE_ID, KFQDM, …)."
+                id_option, "zone_id_field", default=None, help="Zone id field (default: ZONE_ID, KFQDM, …)."
             ),
             click.option("--zone-name", default=None, help="Zone name field."),
             click.option(

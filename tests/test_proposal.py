@@ -1,0 +1,266 @@
+"""★ Boundary proposal: optimality on a 3×3 grid solved by hand (and by brute force), where greedy is wrong;
+contiguity cuts; never taking in 三区三线 land; the re-run R1/R2 verdicts; the CLI."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import geopandas as gpd
+import pytest
+import shapely
+from click.testing import CliRunner
+
+import analysis.commands  # noqa: F401  registers the subcommands
+from analysis.cli import cli
+from boundaries.constraints import ConstraintRule, ControlLayers
+from boundaries.industrial import IndustrialRule
+from boundaries.proposal import JSON_KEYS, propose_boundary
+from boundaries.proposal_solver import ProposalRule
+from geo.codes import code_table
+from geo.profile import load_profile
+from geo.qa import QALog
+from geo.zones import prepare_zones
+from tests.conftest import CRS, b, landuse_gdf, zones_gdf
+
+PROFILE = load_profile("henan")
+R1 = IndustrialRule.from_profile(PROFILE)
+R2 = ConstraintRule.from_profile(PROFILE)
+PARAMS = ProposalRule.from_profile(PROFILE)
+TABLE = code_table("sandiao")
+FAR = b(5000, 5000, 5010, 5010)  # a control polygon far away: layer present, no overlap
+URBAN_ALL = b(-1000, -1000, 1000, 1000)
+
+# The 3×3 grid: columns 40, 100, 30 m wide (x 0/40/140/170), rows 100, 100, 50 m high (y 0/100/200/250).
+#   north  (0,2) 0101 2000   (1,2) 0101 5000    (2,2) 0601 1500
+#   middle (0,1) 0701 4000   (1,1) 0601 10000   (2,1) 05H1 3000
+#   south  (0,0) 0601 4000   (1,0) 0701 10000   (2,0) 0101 3000
+# Industrial I = 4000 + 10000 + 1500 = 15 500; construction D = I + 4000 + 10000 + 3000 = 32 500; share
+# 47.69 %. The target needs 0.6·D − I = 4000 m² of "gain": leaving out a m² gains 0.6·a, taking in b m² of
+# industrial land gains 0.4·b. Candidates (edge pieces, not the centre): (1,0) 10 000 → 6000;
+# (0,1) 4000 → 2400; (2,1) 3000 → 1800; and east of (2,1) an industrial parcel A 50 x 100 = 5000 → 2000.
+# Subsets reaching 4000: {(0,1),(2,1)} 7000 m² changed; {(0,1),A} 9000; {(1,0)} 10 000. Optimum: leave out
+# (0,1) and (2,1) (7000 m²), new share 15 500 / 25 500 = 60.78 %. A greedy rule that takes the one piece
+# reaching the target alone — (1,0) — changes 10 000 m².
+XS, YS = (0, 40, 140, 170), (0, 100, 200, 250)
+GRID = {
+    (0, 2): "0101",
+    (1, 2): "0101",
+    (2, 2): "0601",
+    (0, 1): "0701",
+    (1, 1): "0601",
+    (2, 1): "05H1",
+    (0, 0): "0601",
+    (1, 0): "0701",
+    (2, 0): "0101",
+}
+
+
+def cell(c, r):
+    return b(XS[c], YS[r], XS[c + 1], YS[r + 1])
+
+
+def grid_landuse():
+    items = [(code, cell(c, r)) for (c, r), code in GRID.items()]
+    return landuse_gdf(*items, ("0601", b(170, 100, 220, 200)))
+
+
+def _zone(geom):
+    return prepare_zones(zones_gdf(("Z", geom)), qa=QALog())
+
+
+def _controls(farmland=(FAR,), redline=(FAR,), urban=(URBAN_ALL,)):
+    def g(x):
+        return None if x is None else gpd.GeoDataFrame(geometry=list(x), crs=CRS)
+
+    return ControlLayers.prepare(farmland=g(farmland), redline=g(redline), urban=g(urban), qa=QALog())
+
+
+def _propose(zone, landuse, *, controls=None, params=PARAMS):
+    return propose_boundary(
+        _zone(zone),
+        landuse,
+        table=TABLE,
+        code_field="DLBM",
+        controls=controls or _controls(),
+        rule=R1,
+        constraint_rule=R2,
+        params=params,
+    )
+
+
+def test_grid_optimum_by_hand():
+    res = _propose(b(0, 0, 170, 250), grid_landuse())
+    v = res.verdict
+    assert (v.status, v.method) == ("proposed", "optimal")
+    assert v.share_before == pytest.approx(15_500 / 32_500)
+    chosen = res.pieces[res.pieces["chosen"]]
+    assert sorted(chosen["code"]) == ["05H1", "0701"]
+    assert set(chosen["action"]) == {"remove"}
+    left_out = shapely.union_all(chosen.geometry.values)
+    assert left_out.symmetric_difference(shapely.union_all([cell(0, 1), cell(2, 1)])).area == pytest.approx(
+        0.0, abs=1e-6
+    )
+    assert (v.removed_m2, v.added_m2, v.changed_m2) == (pytest.approx(7000.0), 0.0, pytest.approx(7000.0))
+    assert v.share_after == pytest.approx(15_500 / 25_500)  # re-measured by the R1 functions
+    assert v.passes_after is True and v.constraints_pass_after is True
+    assert v.one_piece is True and v.new_holes == 0
+    assert res.polygon.geometry.iloc[0].area == pytest.approx(42_500 - 7000)
+    # four candidates: three edge pieces to leave out, one parcel to take in; the centre is not one
+    assert (v.n_remove_candidates, v.n_add_candidates) == (3, 1)
+    assert v.rule_ids[:2] == ("R1.proposal", "R1")
+
+
+def test_grid_optimum_matches_brute_force():
+    """Every subset of the four candidates; shapes and shares by geopandas.overlay, not the kernel."""
+    lu = grid_landuse()
+    zone = b(0, 0, 170, 250)
+    cands = {
+        "(1,0)": ("remove", cell(1, 0)),
+        "(0,1)": ("remove", cell(0, 1)),
+        "(2,1)": ("remove", cell(2, 1)),
+        "A": ("add", b(170, 100, 220, 200)),
+    }
+    best = None
+    for n in range(1, 5):
+        for combo in itertools.combinations(cands, n):
+            g = zone
+            for k in combo:
+                act, geom = cands[k]
+                g = g.difference(geom) if act == "remove" else g.union(geom)
+            if shapely.get_num_geometries(g) != 1 or len(g.interiors):
+                continue
+            ov = gpd.overlay(
+                lu, gpd.GeoDataFrame(geometry=[g], crs=CRS), how="intersection", keep_geom_type=False
+            )
+            ind = ov.loc[ov["DLBM"] == "0601"].area.sum()
+            con = ov.loc[ov["DLBM"] != "0101"].area.sum()
+            cost = sum(cands[k][1].area for k in combo)
+            if ind >= 0.6 * con and (best is None or cost < best[0]):
+                best = (cost, set(combo))
+    assert best == (pytest.approx(7000.0), {"(0,1)", "(2,1)"})
+    assert _propose(zone, lu).verdict.changed_m2 == pytest.approx(best[0])
+
+
+def test_greedy_is_worse_on_the_grid_and_says_so():
+    greedy = ProposalRule(**{**PARAMS.__dict__, "max_exact_candidates": 0})
+    v = _propose(b(0, 0, 170, 250), grid_landuse(), params=greedy).verdict
+    assert v.method == "greedy"
+    assert "4 candidates > 0, the limit for the exact method" in v.method_note
+    assert v.changed_m2 == pytest.approx(10_000.0)  # leaves out (1,0): worse than the optimum 7000
+    assert v.share_after == pytest.approx(15_500 / 22_500)
+    assert v.passes_after is True
+
+
+def test_contiguity_cut():
+    # A industry x 0..100 (10 000), B road x 100..140 (4000, construction), C housing x 140..200 (6000).
+    # I = 10 000, D = 20 000, need 12 000 − 10 000 = 2000. Leaving out B (4000 m², gain 2400) is the
+    # cheapest but cuts the zone in two; taking in E (x −50..0, 5000 m², gain 2000) is next: one cut.
+    lu = landuse_gdf(
+        ("0601", b(0, 0, 100, 100)),
+        ("1004", b(100, 0, 140, 100)),
+        ("0701", b(140, 0, 200, 100)),
+        ("0601", b(-50, 0, 0, 100)),
+    )
+    v = _propose(b(0, 0, 200, 100), lu).verdict
+    assert (v.method, v.n_cuts) == ("optimal", 1)
+    assert (v.added_m2, v.removed_m2) == (pytest.approx(5000.0), 0.0)
+    assert v.share_after == pytest.approx(15_000 / 25_000)
+    assert v.one_piece is True
+
+
+def test_never_takes_in_controlled_land():
+    # zone 100 x 100: industry ring 3600 around housing x/y 10..90 (6400, not at the edge): I 3600, D 10 000,
+    # need 2400, only by taking in ≥ 6000 m² of industry. West W (10 000) is 永久基本农田 over x −100..−30;
+    # east E (10 000) is 生态保护红线 over x 150..200; north N (10 000) lies outside 城镇开发边界 above y 170.
+    # Allowed: W 3000 (gain 1200), E 5000 (2000), N 7000 (2800). Optimum: N's 7000 m² alone.
+    ring = shapely.Polygon(b(0, 0, 100, 100).exterior.coords, [b(10, 10, 90, 90).exterior.coords])
+    lu = landuse_gdf(
+        ("0601", ring),
+        ("0701", b(10, 10, 90, 90)),
+        ("0601", b(-100, 0, 0, 100)),
+        ("0601", b(100, 0, 200, 100)),
+        ("0601", b(0, 100, 100, 200)),
+    )
+    controls = _controls(
+        farmland=(b(-100, 0, -30, 100),), redline=(b(150, 0, 200, 100),), urban=(b(-300, -300, 300, 170),)
+    )
+    res = _propose(b(0, 0, 100, 100), lu, controls=controls)
+    v = res.verdict
+    assert v.added_m2 == pytest.approx(7000.0) and v.removed_m2 == 0.0
+    assert res.polygon.geometry.iloc[0].symmetric_difference(b(0, 0, 100, 170)).area == pytest.approx(
+        0.0, abs=1e-6
+    )
+    assert (v.farmland_overlap_after_m2, v.redline_overlap_after_m2) == (0.0, 0.0)
+    assert v.outside_urban_boundary_after_m2 == pytest.approx(0.0, abs=1e-6)
+    assert v.share_after == pytest.approx(10_600 / 17_000) and v.passes_after is True
+    adds = res.pieces[res.pieces["action"] == "add"].sort_values("area_m2")
+    assert adds["area_m2"].tolist() == pytest.approx([3000.0, 5000.0, 7000.0])
+    assert adds["excluded_m2"].tolist() == pytest.approx([7000.0, 5000.0, 3000.0])
+
+
+def test_without_a_control_layer_nothing_is_taken_in():
+    lu = landuse_gdf(
+        ("0601", b(0, 0, 50, 100)),
+        ("1004", b(50, 0, 60, 100)),
+        ("0701", b(60, 0, 100, 100)),
+        ("0601", b(-50, 0, 0, 100)),
+    )
+    res = _propose(b(0, 0, 100, 100), lu, controls=_controls(farmland=None))
+    v = res.verdict
+    assert v.added_m2 == 0.0 and v.n_add_candidates == 0
+    assert "without the 永久基本农田 layer" in v.reason
+    # I 5000 / D 10 000, need 1000: the road x 50..60 (1000 m², gain 600) is not enough and would cut the
+    # zone in two; leaving out the housing x 60..100 (4000 m², gain 2400) is the optimum
+    assert v.changed_m2 == pytest.approx(4000.0) and v.share_after == pytest.approx(5000 / 6000)
+    assert v.constraints_pass_after is None  # R2 cannot be decided on the result either
+
+
+def test_passing_zone_needs_nothing_and_hopeless_zone_has_no_solution():
+    ok = _propose(b(0, 0, 100, 100), landuse_gdf(("0601", b(0, 0, 100, 100)))).verdict
+    assert ok.status == "not needed"
+    # housing wholly inside, industry only as a thin edge: nothing to leave out, nothing to take in
+    ring = shapely.Polygon(b(0, 0, 100, 100).exterior.coords, [b(1, 1, 99, 99).exterior.coords])
+    bad = _propose(b(0, 0, 100, 100), landuse_gdf(("0601", ring), ("0701", b(1, 1, 99, 99)))).verdict
+    assert bad.status == "no solution" and bad.passes_after is None
+
+
+def test_cli_propose_json(tmp_path):
+    p = tmp_path / "l.gpkg"
+    zones_gdf(("Z", b(0, 0, 170, 250))).to_file(p, layer="zones")
+    grid_landuse().to_file(p, layer="dltb")
+    for name, g in (("yjjbnt", FAR), ("stbhhx", FAR), ("czkfbj", URBAN_ALL)):
+        gpd.GeoDataFrame(geometry=[g], crs=CRS).to_file(p, layer=name)
+    r = CliRunner().invoke(
+        cli,
+        [
+            "propose",
+            str(p),
+            str(p),
+            "--zones-layer",
+            "zones",
+            "--landuse-layer",
+            "dltb",
+            "--farmland",
+            str(p),
+            "--farmland-layer",
+            "yjjbnt",
+            "--redline",
+            str(p),
+            "--redline-layer",
+            "stbhhx",
+            "--urban-boundary",
+            str(p),
+            "--urban-boundary-layer",
+            "czkfbj",
+            "--json",
+            "--out",
+            str(tmp_path / "o"),
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    docs = [json.loads(x) for x in r.stdout.splitlines()]
+    assert [tuple(d) for d in docs] == [JSON_KEYS]
+    assert docs[0]["changed_m2"] == pytest.approx(7000.0) and docs[0]["method"] == "optimal"
+    layers = gpd.list_layers(tmp_path / "o" / "findings.gpkg")["name"].tolist()
+    assert {"proposal_boundaries", "proposal_pieces"} <= set(layers)
