@@ -118,7 +118,7 @@ def _kind_of(name: str) -> str:
 def _resolve_fields(columns: list[str], explicit: Mapping[str, str] | None, *, source: str,
                     qa: QALog) -> dict[str, str]:
     """Return schema name → column: the explicit mapping, then schema names, then the usual names."""
-    explicit = dict(explicit or {})
+    explicit = {_schema_name(k, source=source, qa=qa): v for k, v in (explicit or {}).items()}
     problems = [f"{name!r} is not a supply-schema field" for name in explicit if name not in SUPPLY_SCHEMA]
     problems += [f"{name} = {col!r}: no such column" for name, col in explicit.items()
                  if name in SUPPLY_SCHEMA and col not in columns]
@@ -145,6 +145,18 @@ def _resolve_fields(columns: list[str], explicit: Mapping[str, str] | None, *, s
                        "{...} to choose another)", layer=source, field=hit, severity="info")
                 break
     return out
+
+
+def _schema_name(name: str, *, source: str, qa: QALog) -> str:
+    """Accept a schema name without its unit suffix (``land_price`` → ``land_price_yuan``), with a QA row."""
+    if name in SUPPLY_SCHEMA:
+        return name
+    for suffix in ("_yuan", "_m2"):
+        if name + suffix in SUPPLY_SCHEMA:
+            qa.add("supply_field", f"mapping key {name!r} read as {name + suffix!r} (the schema name carries "
+                   "its unit; write it in full)", layer=source, field=name, severity="info")
+            return name + suffix
+    return name
 
 
 def _strip_unit(column: str) -> str:
