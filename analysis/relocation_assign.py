@@ -167,8 +167,8 @@ def _housed_of(flows: dict[tuple[int, int], int], n: int) -> np.ndarray:
     return out
 
 
-def _reach_text(sites: np.ndarray, values: np.ndarray, unit: str) -> str:
-    return ", ".join(f"site {j} ({int(v):,} {unit})" for j, v in zip(sites, values, strict=True))
+def _reach_text(sites: np.ndarray, values: np.ndarray, unit: str, names: Sequence[str]) -> str:
+    return ", ".join(f"site {names[j]} ({int(v):,} {unit})" for j, v in zip(sites, values, strict=True))
 
 
 def _diagnose(
@@ -182,6 +182,7 @@ def _diagnose(
     split: bool,
     max_cost: float,
     counterfactual: dict[str, np.ndarray],
+    names: Sequence[str],
 ) -> str:
     """Return why village i keeps people without a site (the first cause that applies)."""
     mine = np.flatnonzero(reach[i])
@@ -189,7 +190,7 @@ def _diagnose(
     if len(mine) == 0 and len(near):
         return (
             f"every site within reach is smaller than a community of {min_pop:,} residents "
-            f"({_reach_text(near, cap[near], 'places')}) and can never be used"
+            f"({_reach_text(near, cap[near], 'places', names)}) and can never be used"
         )
     if len(mine) == 0:
         finite = np.isfinite(cost[i])
@@ -213,11 +214,11 @@ def _diagnose(
         if len(short) == len(mine):
             return (
                 f"the minimum of {min_pop:,} residents per community makes it impossible: the sites within "
-                f"reach can draw only {_reach_text(mine, reachers, 'people within reach')}"
+                f"reach can draw only {_reach_text(mine, reachers, 'people within reach', names)}"
             )
         return (
             f"the minimum of {min_pop:,} residents per community makes it impossible: without it the "
-            f"village would be housed (sites within reach: {', '.join(f'site {j}' for j in mine)})"
+            f"village would be housed (sites within reach: {', '.join(f'site {names[j]}' for j in mine)})"
         )
     if "split" in counterfactual and counterfactual["split"][i] > 0:
         return (
@@ -226,7 +227,7 @@ def _diagnose(
         )
     return (
         "not enough capacity within reach: the sites within reach "
-        f"({_reach_text(mine, cap[mine], 'places')}) are filled by other villages"
+        f"({_reach_text(mine, cap[mine], 'places', names)}) are filled by other villages"
     )
 
 
@@ -239,6 +240,7 @@ def assign(
     allow_split: bool,
     max_cost: float = math.inf,
     time_limit_s: float = 60.0,
+    site_names: Sequence[str] | None = None,
 ) -> AssignResult:
     """Assign villages to sites minimising Σ people × cost, each used site housing ≥ the minimum.
 
@@ -258,6 +260,8 @@ def assign(
         Pairs with a larger cost are out of reach.
     time_limit_s : float, keyword-only
         Solver time limit per solve.
+    site_names : sequence of str, optional, keyword-only
+        Names of the sites in the reasons (default: their positions).
 
     Returns
     -------
@@ -287,6 +291,7 @@ def assign(
         )
     if len(short) and not allow_split:
         counter["split"] = _housed_of(_solve(pop, cap, cost, reach, split=True, **kw).flows, len(pop))
+    names = [str(n) for n in site_names] if site_names is not None else [str(j) for j in range(len(cap))]
     reasons = tuple(
         _diagnose(
             i,
@@ -298,6 +303,7 @@ def assign(
             split=allow_split,
             max_cost=max_cost,
             counterfactual=counter,
+            names=names,
         )
         if housed[i] < pop[i]
         else None

@@ -6,7 +6,8 @@ per-person land standard (capacity = ⌊area ÷ ``land_m2_per_person``⌋ ≥ ``
 overlap is measured with the shared kernel (:func:`geo.kernel.area_by_class`, constraint polygons
 dissolved, so overlapping farmland polygons count once) and becomes one exclusion row with its reason,
 area and geometry; overlaps of ``sliver_m2`` or less are digitising slivers. A missing constraint layer
-makes the check "cannot decide" (``eligible`` None), never a pass.
+makes the check "cannot decide" (``eligible`` None), never a pass; the exception is water, which
+comes from a land-use layer when one is given and is otherwise not checked (``water_m2`` NaN, stated).
 
 **Free land** (:func:`free_land`) is the planning area minus the zones, 永久基本农田, 生态保护红线 and
 water (the land-use layer's ``water`` group when one is given); each constraint's area inside the
@@ -187,6 +188,8 @@ def _constraint_rows(
     rows: list[dict[str, object]] = []
     for role in ("zones", "farmland", "redline", "water"):
         layer = c.layer(role)
+        if layer is None and role == "water":
+            continue  # water is checked only when a land-use layer is given (stated in the run's methods)
         if layer is None:
             rows += [
                 _row(
@@ -279,8 +282,9 @@ def check_sites(
     )
     for check in ("planning_area", "zones", "farmland", "redline", "water"):
         sub = ex[(ex["check"] == check) & (ex["decides"] == "fail")].groupby("site_id")["area_m2"].sum()
-        missing = (ex["check"] == check) & (ex["decides"] == "cannot decide")
-        out[f"{check}_m2"] = np.nan if missing.any() else sub.reindex(out.index, fill_value=0.0).to_numpy()
+        missing = ((ex["check"] == check) & (ex["decides"] == "cannot decide")).any()
+        missing = missing or (check == "water" and constraints.water is None)
+        out[f"{check}_m2"] = np.nan if missing else sub.reindex(out.index, fill_value=0.0).to_numpy()
     fails = set(ex.loc[ex["decides"] == "fail", "site_id"])
     undecided = set(ex.loc[ex["decides"] == "cannot decide", "site_id"])
     out["eligible"] = [False if s in fails else (None if s in undecided else True) for s in out.index]
@@ -308,14 +312,17 @@ def free_land(
     for role in ("zones", "farmland", "redline", "water"):
         layer = constraints.layer(role)
         if layer is None:
+            water = role == "water"
             rows.append(
                 _row(
                     "(free land)",
                     role,
-                    f"cannot decide, because no {CONSTRAINT_LABELS[role]} layer was "
-                    "given: free land may include it",
+                    "water not checked: no land-use layer was given (water comes from its 水域 group)"
+                    if water
+                    else f"cannot decide, because no {CONSTRAINT_LABELS[role]} layer was given: free land "
+                    "may include it",
                     None,
-                    "cannot decide",
+                    "not checked" if water else "cannot decide",
                     None,
                     "",
                     _RULE_SOURCE,

@@ -44,7 +44,15 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 from geo.crs import crs_label, is_projected_metres
 from geo.errors import CRSError, DataError
 
-__all__ = ["NETWORK", "STRAIGHT", "RoadNetwork", "Snap", "distance_matrix", "straight_line_matrix"]
+__all__ = [
+    "NETWORK",
+    "STRAIGHT",
+    "RoadNetwork",
+    "Snap",
+    "distance_matrix",
+    "distance_to_polygons",
+    "straight_line_matrix",
+]
 
 log = logging.getLogger(__name__)
 
@@ -223,6 +231,46 @@ class RoadNetwork:
         best = np.where(same, np.minimum(best, direct), best)
         out = best + so.access_m[:, None] + st.access_m[None, :]
         return np.where(out <= limit_m, out, np.inf)
+
+
+def distance_to_polygons(
+    origins: gpd.GeoSeries,
+    polygons: gpd.GeoSeries,
+    *,
+    network: RoadNetwork | None = None,
+    limit_m: float = np.inf,
+) -> tuple[np.ndarray, str]:
+    """Return each origin's distance (m) to the nearest of the polygons, and the method.
+
+    Straight-line: from the origin's point to the nearest polygon edge. Network: to the nearest point where
+    a road crosses into a polygon (road segments intersected with the polygons' boundaries), 0 for an
+    origin inside a polygon, ``inf`` when no road enters any polygon.
+
+    >>> import shapely
+    >>> roads = gpd.GeoSeries([shapely.LineString([(0, 0), (0, 500), (300, 500)])], crs=4547)
+    >>> zone = gpd.GeoSeries([shapely.box(100, 400, 400, 600)], crs=4547)
+    >>> o = gpd.GeoSeries([shapely.Point(0, 0)], crs=4547)
+    >>> distance_to_polygons(o, zone, network=RoadNetwork.from_lines(roads))[0].tolist()
+    [600.0]
+    >>> round(float(distance_to_polygons(o, zone)[0][0]), 3)  # to the corner (100, 400)
+    412.311
+    """
+    _require_metres(polygons, "polygon layer")
+    pts = np.asarray(_points(origins), dtype=object)
+    polys = np.asarray(polygons.values, dtype=object)
+    whole = shapely.union_all(polys)
+    inside = shapely.covered_by(pts, whole)
+    if network is None:
+        return np.where(inside, 0.0, shapely.distance(pts, whole)), STRAIGHT
+    border = shapely.union_all(shapely.boundary(polys))
+    seg_i = network.tree.query(border, predicate="intersects")
+    cross = shapely.get_parts(shapely.intersection(network.seg_geoms[seg_i], border))
+    entries = shapely.points(shapely.get_coordinates(cross)) if len(cross) else np.empty(0, dtype=object)
+    if len(entries) == 0:
+        return np.where(inside, 0.0, np.inf), NETWORK
+    targets = gpd.GeoSeries(entries, crs=polygons.crs)
+    d = network.distance_matrix(gpd.GeoSeries(pts, crs=origins.crs), targets, limit_m=limit_m).min(axis=1)
+    return np.where(inside, 0.0, d), NETWORK
 
 
 def distance_matrix(
