@@ -3,10 +3,11 @@
 Per parcel (supply records in the package schema, :mod:`analysis.supply`), against the versioned indicator
 table (:mod:`geo.indicators`, 2008 by default) and the profile's ``[rules.R5]``:
 
-- **FAR** (容积率): the record's floor area ÷ parcel area, or Σ footprint × storey equivalents of the
-  buildings clipped to the parcel ÷ parcel area (:mod:`geo.buildings`: a storey higher than 8 m counts
-  twice); with storeys unknown the FAR is a lower bound, which decides only when it already meets the
-  industry minimum.
+- **FAR** (容积率): Σ footprint × storey equivalents of the buildings clipped to the parcel ÷ parcel area
+  (:mod:`geo.buildings`: a storey higher than 8 m counts twice), or the record's 建筑面积 ÷ parcel area
+  (taken as 计容建筑面积: the records carry no storey heights). ``far_source = "auto"`` uses the buildings
+  when every storey is known, else the records, else the buildings' lower bound; both values are reported.
+  A lower bound decides only when it already meets the industry minimum.
 - **building coefficient** (建筑系数) = (buildings + structures + yards) footprint inside the parcel ÷
   parcel area (footprints clipped with the shared kernel; overlaps once) ≥ 30%.
 - **investment intensity** = total investment ÷ area, 万元/公顷 (1 元/m² = 1 万元/公顷) ≥ the table value
@@ -37,11 +38,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo.buildings import RULES as STOREY_RULES
+from analysis.inefficient_rule import InefficientRule
 from geo.buildings import measure_buildings
-from geo.errors import ProfileError
-from geo.indicators import IndicatorTable, Threshold, industry_2002, load_indicator_table
-from geo.profile import RuleProfile
+from geo.indicators import Threshold, industry_2002
 from geo.qa import QALog
 from geo.units import M2_PER_MU
 
@@ -70,116 +69,6 @@ _SINGLE_STOREY_SOURCE = (
     "对行业无特殊要求的新建工业项目不得建造单层厂房；"
     "《2012年河南省加快产业集聚区建设专项工作方案》二(四)2：优先保障3层及以上标准厂房用地"
 )
-
-
-@dataclass(frozen=True)
-class InefficientRule:
-    """Parameters of R5 from a profile's ``[rules.R5]`` table."""
-
-    rule_id: str
-    title: str
-    source: str
-    table: IndicatorTable
-    industry_code_edition: str
-    region_class: int | None
-    region_class_by_zone: dict[str, int]
-    investment_min_wan_per_ha: dict[str, float]
-    far_min_by_industry: dict[str, float]
-    building_coefficient_min: float
-    office_living_share_max: float
-    green_ratio_max: float
-    tall_storey_m: float
-    tall_storey_rule: str
-    far_source: str
-    area_basis: str
-    area_mismatch_share: float
-    tax_per_mu_min_wan: float
-    tax_source: str
-
-    @classmethod
-    def from_profile(cls, profile: RuleProfile, rule_id: str = "R5") -> InefficientRule:
-        """Build the rule; raise :class:`ProfileError` for missing or bad values."""
-        p = profile.rule(rule_id)
-        try:
-            rule = cls(
-                rule_id=str(p.get("id", rule_id)),
-                title=str(p["title"]),
-                source=str(p["source"]),
-                table=load_indicator_table(str(p.get("indicator_table", "2008"))),
-                industry_code_edition=str(p.get("industry_code_edition", "2002")),
-                region_class=int(p.get("region_class", 0)) or None,
-                region_class_by_zone={
-                    str(k): int(v) for k, v in dict(p.get("region_class_by_zone", {})).items()
-                },
-                investment_min_wan_per_ha={
-                    str(k): float(v) for k, v in dict(p.get("investment_min_wan_per_ha", {})).items()
-                },
-                far_min_by_industry={
-                    str(k): float(v) for k, v in dict(p.get("far_min_by_industry", {})).items()
-                },
-                building_coefficient_min=float(p["building_coefficient_min"]),
-                office_living_share_max=float(p["office_living_share_max"]),
-                green_ratio_max=float(p["green_ratio_max"]),
-                tall_storey_m=float(p["tall_storey_m"]),
-                tall_storey_rule=str(p.get("tall_storey_rule", "conservative")),
-                far_source=str(p.get("far_source", "records_first")),
-                area_basis=str(p.get("area_basis", "record")),
-                area_mismatch_share=float(p.get("area_mismatch_share", 0.01)),
-                tax_per_mu_min_wan=float(p["tax_per_mu_min_wan"]),
-                tax_source=str(p.get("tax_source", "")),
-            )
-        except KeyError as exc:
-            msg = f"profile {profile.origin}: [rules.{rule_id}] lacks {exc.args[0]!r}"
-            raise ProfileError(msg) from exc
-        checks = {
-            "tall_storey_rule": (rule.tall_storey_rule, STOREY_RULES),
-            "far_source": (rule.far_source, ("records_first", "buildings_first")),
-            "area_basis": (rule.area_basis, ("record", "geometry")),
-        }
-        for key, (value, allowed) in checks.items():
-            if value not in allowed:
-                msg = (f"profile {profile.origin}: [rules.{rule_id}] {key} = {value!r}; "
-                       f"use one of {', '.join(allowed)}")
-                raise ProfileError(msg)
-        return rule
-
-    def threshold(self, indicator: str) -> Threshold:
-        """Return a scalar threshold, from the profile (its value) with the table's source when they agree."""
-        value = {
-            "building_coefficient": self.building_coefficient_min,
-            "office_living_share": self.office_living_share_max,
-            "green_ratio": self.green_ratio_max,
-        }[indicator]
-        t = self.table.scalar(indicator)
-        if t is not None and t.value is not None and math.isclose(t.value, value):
-            return t
-        cmp = "min" if indicator == "building_coefficient" else "max"
-        return Threshold(value, cmp, "share", "profile", f"profile [rules.{self.rule_id}] {indicator}")
-
-    def far_min(self, code: str | None) -> Threshold | None:
-        """Return the FAR minimum of a 2002 industry code (profile override first)."""
-        if code and code in self.far_min_by_industry:
-            return Threshold(
-                self.far_min_by_industry[code],
-                "min",
-                "ratio",
-                "profile",
-                f"profile [rules.{self.rule_id}] far_min_by_industry {code}",
-            )
-        return self.table.far_min(code)
-
-    def investment_min(self, code: str | None, region_class: int | None) -> Threshold | None:
-        """Return the investment-intensity minimum (profile override first)."""
-        for key in (f"{region_class}:{code}", f"{region_class}:*"):
-            if region_class and code and key in self.investment_min_wan_per_ha:
-                return Threshold(
-                    self.investment_min_wan_per_ha[key],
-                    "min",
-                    "万元/公顷",
-                    "profile",
-                    f"profile [rules.{self.rule_id}] investment_min_wan_per_ha {key}",
-                )
-        return self.table.investment_min(code, region_class)
 
 
 @dataclass(frozen=True)
@@ -329,6 +218,29 @@ def _area(
     return rec, "record" if rec is not None else "none"
 
 
+def _far_sources(
+    row: Mapping[str, Any], meas: pd.Series | None, area: float | None
+) -> tuple[tuple[float, bool, str] | None, tuple[float, bool, str] | None]:
+    """Return the FAR from the records and from the buildings: (value, lower bound?, basis) or None."""
+    rec_fa = _num(row, "floor_area_m2")
+    from_rec = None
+    if rec_fa is not None and area:
+        from_rec = (
+            rec_fa / area,
+            False,
+            "records: 建筑面积 ÷ area (taken as 计容建筑面积: the 8 m rule not applied)",
+        )
+    if meas is None or not area:
+        return from_rec, None
+    if meas["footprint_building_m2"] <= 0:
+        return from_rec, (0.0, False, "buildings: no building footprint on the parcel")
+    unknown = float(meas["unknown_storey_footprint_m2"])
+    basis = "buildings: Σ footprint × storey equivalents ÷ area (a storey over 8 m counts twice)"
+    if unknown > 0:
+        basis += f"; {unknown:,.0f} m² of footprint without storeys: lower bound"
+    return from_rec, (float(meas["floor_area_low_m2"]) / area, unknown > 0, basis)
+
+
 def _far(
     row: Mapping[str, Any],
     meas: pd.Series | None,
@@ -336,48 +248,34 @@ def _far(
     t: Threshold | None,
     rule: InefficientRule,
 ) -> tuple[IndicatorCheck, str]:
-    rec_fa = _num(row, "floor_area_m2")
-    from_rec = (rec_fa / area, False, "records: floor area ÷ area") if rec_fa is not None and area else None
-    from_bld = None
-    if meas is not None and area and meas["footprint_building_m2"] > 0:
-        low = float(meas["floor_area_low_m2"]) / area
-        unknown = float(meas["unknown_storey_footprint_m2"])
-        from_bld = (
-            low,
-            unknown > 0,
-            "buildings: Σ footprint × storey equivalents ÷ area"
-            + (f" ({unknown:,.0f} m² of footprint without storeys: lower bound)" if unknown > 0 else ""),
-        )
-    elif meas is not None and area:
-        from_bld = (0.0, False, "buildings: no building footprint on the parcel")
-    order = (from_rec, from_bld) if rule.far_source == "records_first" else (from_bld, from_rec)
+    from_rec, from_bld = _far_sources(row, meas, area)
+    if rule.far_source == "records_first":
+        order = (from_rec, from_bld)
+    elif rule.far_source == "buildings_first":
+        order = (from_bld, from_rec)
+    else:  # auto: buildings when every storey is known, else the records, else the buildings' lower bound
+        order = (from_bld if from_bld and not from_bld[1] else None, from_rec, from_bld)
     pick = next((o for o in order if o is not None), None)
     if pick is None:
         why = "neither a recorded floor area nor building footprints" if area else "the parcel has no area"
         return _check("far", None, "", t, reason_missing=why), "none"
     value, bound, basis = pick
+    other = from_rec if pick is from_bld else from_bld
+    also = f" (the {other[2].split(':')[0]} give {other[0]:.4g})" if other is not None else ""
+    if t is None or t.value is None:
+        code = row.get("_industry_2002")
+        why = (
+            f"the table has no FAR minimum for industry {code}"
+            if code
+            else "the industry code is missing or unreadable"
+        )
+        return IndicatorCheck(
+            "far", value, "", None, "min", "", "cannot_decide", f"cannot decide, because {why}{also}", ""
+        ), basis
     chk = _check(
         "far", value, "", t, reason_missing="storeys are unknown for part of the footprint", lower_bound=bound
     )
-    if t is None or t.value is None:
-        code = row.get("_industry_2002")
-        chk = IndicatorCheck(
-            "far",
-            value,
-            "",
-            None,
-            "min",
-            "",
-            "cannot_decide",
-            "cannot decide, because "
-            + (
-                f"the table has no FAR minimum for industry {code}"
-                if code
-                else "the industry code is missing or unreadable"
-            ),
-            "",
-        )
-    return chk, basis
+    return IndicatorCheck(**{**asdict(chk), "reason": chk.reason + also}), basis
 
 
 def _building_coefficient(

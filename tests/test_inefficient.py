@@ -171,7 +171,8 @@ def test_tax_per_mu():
 def test_single_storey_flag_and_office_footprint():
     g = gpd.GeoDataFrame({"storeys": [1, 1], "use": ["生产", "办公"]},
                          geometry=[b(0, 0, 50, 50), b(60, 0, 90, 30)], crs=CRS)
-    parcels = gpd.GeoDataFrame({"parcel_id": ["S"], "industry_code": ["34"]}, geometry=[b(0, 0, 100, 100)], crs=CRS)
+    parcels = gpd.GeoDataFrame({"parcel_id": ["S"], "industry_code": ["34"]}, geometry=[b(0, 0, 100, 100)],
+                               crs=CRS)
     v = judge_inefficient(parcels, rule=RULE, qa=QALog(), buildings=prepare_buildings(g, qa=QALog()))[0]
     assert _chk(v, "single_storey").status == "flag" and v.flags == "single_storey"
     # office footprint 900 m² of 10000 = 9% > 7%: fails on the footprint alone
@@ -250,7 +251,7 @@ def test_kotka_industrial_parcels_against_overlay(kotka):
 def test_kotka_far_with_real_levels(kotka):
     # The terraced houses carry building:levels = 1: FAR from real storeys equals their footprint ratio,
     # and with storeys known the FAR is exact (no lower bound).
-    lu, bld = kotka
+    _, bld = kotka
     buildings = prepare_buildings(bld[bld["building_levels"].notna()], qa=QALog())
     assert set(buildings["storeys"]) == {1.0}
     hull = gpd.GeoSeries([buildings.union_all().convex_hull.buffer(5)], index=["H"], crs=buildings.crs)
@@ -265,3 +266,20 @@ def test_checks_table_columns():
     t = checks_table([])
     assert list(t.columns)[:3] == ["parcel_id", "zone_id", "indicator"]
     assert isinstance(t, pd.DataFrame)
+
+
+def test_far_source_auto_prefers_exact_buildings_and_reports_both():
+    # records: 3000 m² floor area on 10000 m² (0.3, the 8 m rule not applied); buildings: 2500 m², 1 storey of
+    # 10 m (counts twice) + 500 m² × 2 storeys = 6000 m² → 0.6
+    g = gpd.GeoDataFrame({"storeys": [1, 2], "height": [10.0, 7.0]},
+                         geometry=[b(0, 0, 50, 50), b(60, 0, 85, 20)], crs=CRS)
+    parcels = gpd.GeoDataFrame({"parcel_id": ["F"], "industry_code": ["26"], "floor_area_m2": [3000.0]},
+                               geometry=[b(0, 0, 100, 100)], crs=CRS)
+    bld = prepare_buildings(g, qa=QALog())
+    v = judge_inefficient(parcels, rule=RULE, qa=QALog(), buildings=bld)[0]
+    far = _chk(v, "far")
+    assert far.value == pytest.approx(0.6) and far.status == "pass" and v.far_basis.startswith("buildings")
+    assert "records give 0.3" in far.reason
+    rec_rule = InefficientRule(**{**RULE.__dict__, "far_source": "records_first"})
+    far = _chk(judge_inefficient(parcels, rule=rec_rule, qa=QALog(), buildings=bld)[0], "far")
+    assert far.value == pytest.approx(0.3) and far.status == "fail" and "buildings give 0.6" in far.reason
