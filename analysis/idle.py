@@ -245,7 +245,7 @@ def _unstarted(f: _Facts, rule: IdleRule, as_of: dt.date, note: str) -> IdleVerd
     rid = rule.rule_id
     if f.agreed is None:
         return _verdict(f, rule, as_of, "cannot_decide", rid, "article_2",
-                        f"cannot decide, because agreed_start (约定开工日期) is blank; {note}",
+                        f"cannot decide, because agreed_start (约定开工日期) is blank or unreadable; {note}",
                         missing=("agreed_start",))
     days = max(0, (as_of - f.agreed).days)
     idle_from, reclaim_from = add_years(f.agreed, rule.idle_years), add_years(f.agreed, rule.reclaim_years)

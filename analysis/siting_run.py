@@ -33,7 +33,7 @@ __all__ = ["INDUSTRY_FIELDS", "SITE_LABELS", "SitingRun", "site_project"]
 log = logging.getLogger(__name__)
 
 #: Usual names of a zone layer's leading-industry field (codes or words).
-INDUSTRY_FIELDS = ("industries", "LEAD", "lead", "ZDCY", "主导产业")
+INDUSTRY_FIELDS = ("industries", "LEAD_IND", "LEAD", "ZDCY", "主导产业")
 SITE_LABELS = {
     "rank": "排序", "option_id": "方案", "parcels": "地块", "kinds": "类型", "zone_id": "开发区",
     "area_m2": "面积(㎡)", "area_mu": "面积(亩)", "need_m2": "需地(㎡)", "fits": "面积满足",
