@@ -25,7 +25,7 @@ from geo.qa import QALog
 SAMPLE = Path(__file__).parent / "data" / "sample"
 pytestmark = pytest.mark.skipif(not (SAMPLE / "supply_records.xlsx").exists() or
                                 not (SAMPLE / "puyang_sample.gpkg").exists(),
-                                reason="the bundled sample (tests/data/sample) is not there; run `make sample`")
+                                reason="the bundled sample (tests/data/sample) is not there: `make sample`")
 AS_OF = dt.date(2026, 11, 21)
 
 # 宗地编号: (约定开工日期, 实际开工日期, 停工日期, 已开发, 已投资, expected status, days_overdue),
@@ -102,7 +102,8 @@ def test_sample_statuses(sample):
         assert (p.loc[pid, "status"], int(p.loc[pid, "days_overdue"])) == (status, days), pid
     # Fee = 20% of the land price; the table gives it in 万元.
     for pid in ("PY-2025-003", "PY-2025-007", "PY-2024-012", "PY-2024-024"):
-        assert p.loc[pid, "fee_yuan"] == pytest.approx(0.2 * float(rows.loc[pid, "土地价款（万元）"]) * 10_000)
+        price_wan = float(rows.loc[pid, "土地价款（万元）"])
+        assert p.loc[pid, "fee_yuan"] == pytest.approx(0.2 * price_wan * 10_000)
     # '待定' as agreed start and the parcel without a row: cannot decide; every other parcel is not idle.
     assert p.loc["PY-2025-018", "status"] == "cannot_decide"
     assert p.loc["PY-2010-006", "status"] == "cannot_decide"
