@@ -85,11 +85,18 @@ def _unsupplied(ctx: Context) -> Outputs:
     return res.outputs()
 
 
+def _relocation(ctx: Context) -> Outputs:
+    from analysis.relocation_run import job_relocation
+
+    return job_relocation(ctx)
+
+
 #: The registered jobs, in run order.
 JOBS: list[Job] = [
     Job("industrial", "R1 产业用地占比（60%规则）", ("landuse",), _industrial),
     Job("idle", "R4 供地记录与闲置土地认定", ("supply",), _idle),
     Job("unsupplied", "R4 批而未供、闲置土地率与尚可供应年限", ("approved", "supply"), _unsupplied),
+    Job("relocation", "R7 开发区内村庄搬迁安置社区（选址、评分、分配）", ("villages",), _relocation),
 ]
 
 

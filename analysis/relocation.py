@@ -97,6 +97,9 @@ class RelocationRule:
     noding: str
     max_snap_m: float
     solver_time_limit_s: float
+    road_join_m: float = 0.0
+    road_exclude_kinds: tuple[str, ...] = ()
+    road_keep: str = "largest"
     radius_m: dict[str, float] = field(default_factory=dict)
     radius_source: str = ""
     kinds: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -133,6 +136,9 @@ class RelocationRule:
                 noding=str(r["noding"]),
                 max_snap_m=float(r["max_snap_m"]),
                 solver_time_limit_s=float(r["solver_time_limit_s"]),
+                road_join_m=float(r.get("road_join_m", 0.0)),
+                road_exclude_kinds=tuple(str(k).lower() for k in r.get("road_exclude_kinds", [])),
+                road_keep=str(r.get("road_keep", "largest")),
                 radius_m={k: float(rad[f"{k}_m"]) for k in KINDS},
                 radius_source=str(rad["source"]),
                 kinds={k: tuple(str(v).lower() for v in kinds.get(k, [k])) for k in KINDS},
@@ -157,6 +163,7 @@ class RelocationRule:
             ("apportion", ("area_share", "whole")),
             ("site_method", ("grid", "parts")),
             ("noding", ("intersections", "endpoints")),
+            ("road_keep", ("largest", "all")),
         ):
             if getattr(rule, key) not in allowed:
                 msg = f"[rules.R7] {key} = {getattr(rule, key)!r}; use one of {', '.join(allowed)}"

@@ -64,6 +64,7 @@ def facility_table(
     layer: str,
     qa: QALog,
     kind_field: str | None = None,
+    name_field: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Return facilities with ``facility_id``, ``facility_name``, ``kind`` (one of KINDS), ``raw_kind``.
 
@@ -78,7 +79,7 @@ def facility_table(
     cols = [c for c in facilities.columns if c != facilities.geometry.name]
     kf = find_field(cols, kind_field, KIND_FIELDS, what="facility kind", option="--kind-field", source=layer)
     idf = next((c for c in _FAC_ID_FIELDS if c in cols), None)
-    nf = next((c for c in _FAC_NAME_FIELDS if c in cols), None)
+    nf = name_field if name_field in cols else next((c for c in _FAC_NAME_FIELDS if c in cols), None)
     lookup = {alias: kind for kind, aliases in rule.kinds.items() for alias in aliases}
     raw = facilities[kf].astype(str).str.strip()
     kind = raw.str.lower().map(lookup)

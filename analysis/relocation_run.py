@@ -40,7 +40,7 @@ from geo.network import STRAIGHT, RoadNetwork, distance_matrix
 from geo.profile import RuleProfile
 from geo.qa import QALog
 
-__all__ = ["SITE_ID_FIELDS", "RelocationInputs", "RelocationRun", "run_relocation"]
+__all__ = ["SITE_ID_FIELDS", "RelocationInputs", "RelocationRun", "job_relocation", "run_relocation"]
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +142,8 @@ def _site_frame(raw: gpd.GeoDataFrame, spec: LayerSpec, qa: QALog) -> gpd.GeoDat
         if spec.get("id_field") or any(c.lower() in {f.lower() for f in SITE_ID_FIELDS} for c in cols)
         else None
     )
-    nf = next((c for c in cols if c.lower() in {f.lower() for f in SITE_NAME_FIELDS}), None)
+    nf = spec.get("name_field") if spec.get("name_field") in cols else None
+    nf = nf or next((c for c in cols if c.lower() in {f.lower() for f in SITE_NAME_FIELDS}), None)
     polys = repair_polygons(raw, layer=spec.label, qa=qa)
     ids = (
         polys[idf].astype(str).str.strip() if idf else pd.Series([f"S{i}" for i in polys.index], polys.index)
@@ -187,6 +188,29 @@ def _landuse(
     ind = gpd.GeoDataFrame({"k": ["industrial"] * len(ind)}, geometry=ind.geometry.to_numpy(), crs=lu.crs)
     pieces = area_by_class(zones.geometry, ind, class_column="k").pieces if len(ind) else None
     return water, (pieces if pieces is not None else ind.iloc[:0]), code_field
+
+
+ROAD_KIND_FIELDS = ("KIND", "kind", "TYPE", "type", "fclass", "DLLX")
+
+
+def _road_lines(
+    roads: gpd.GeoDataFrame, spec: LayerSpec, rule: RelocationRule, qa: QALog
+) -> gpd.GeoDataFrame:
+    """Drop features whose kind is not a road (railways …: ``road_exclude_kinds``), with a QA row."""
+    field = spec.get("kind_field") or next((f for f in ROAD_KIND_FIELDS if f in roads.columns), None)
+    if field is None or not rule.road_exclude_kinds:
+        return roads
+    drop = roads[field].astype(str).str.strip().str.lower().isin(rule.road_exclude_kinds)
+    if drop.any():
+        kinds = sorted(set(roads.loc[drop, field].astype(str)))
+        qa.add(
+            "road_kind",
+            f"{int(drop.sum())} feature(s) with {field} in {kinds} are not roads; left out of the network",
+            layer=spec.label,
+            field=field,
+            action="excluded",
+        )
+    return roads[~drop]
 
 
 def _costs(
@@ -301,8 +325,20 @@ def run_relocation(
     check = check_sites(sites, cons, rule=rule, qa=qa)
     network = None
     if inputs.roads is not None:
-        roads = _read(inputs.roads, zones, analysis_crs, qa, "road layer", pad)
-        network = RoadNetwork.from_lines(roads, noding=rule.noding)
+        roads = _road_lines(
+            _read(inputs.roads, zones, analysis_crs, qa, "road layer", pad), inputs.roads, rule, qa
+        )
+        network = RoadNetwork.from_lines(roads, noding=rule.noding, join_m=rule.road_join_m)
+        if rule.road_keep == "largest":
+            network, dropped = network.largest_part()
+            if dropped:
+                qa.add(
+                    "road_islands",
+                    f"{dropped} road segment(s) not connected to the main road network are "
+                    "left out (road_keep = 'largest'); points near them snap to the main network",
+                    layer=inputs.roads.label,
+                    action="excluded",
+                )
     fac = None
     if inputs.facilities is not None:
         f = inputs.facilities
@@ -311,7 +347,8 @@ def run_relocation(
             rule=rule,
             layer=f.label,
             qa=qa,
-            kind_field=f.get("kind_field"),
+            kind_field=f.get("kind_field") or f.get("type_field"),
+            name_field=f.get("name_field"),
         )
     jobs = industrial.geometry if industrial is not None and len(industrial) else zones.geometry
     quality = site_quality(
@@ -431,3 +468,40 @@ def _finish(
         inputs=inputs.labels(),
         facilities=fac,
     )
+
+
+def job_relocation(ctx: Any) -> Any:
+    """Pipeline job: R7 relocation with the project's layers (villages and sites or planning_area needed).
+
+    Roles: ``villages``; ``sites`` or ``planning_area`` (sites are then generated from free land); optional
+    ``farmland``, ``redline``, ``roads``, ``facilities``, ``landuse`` and the raster ``dem``. A project with
+    neither sites nor a planning area gets a "cannot decide" QA row and no relocation outputs.
+    """
+    from analysis.relocation_report import relocation_outputs
+    from analysis.report import Outputs
+
+    layers = ctx.project.layers
+    if "sites" not in layers and "planning_area" not in layers:
+        ctx.qa.add(
+            "job_skipped",
+            "R7 安置社区: cannot decide, because the project file has neither [layers.sites] "
+            "nor [layers.planning_area] (where relocation sites may go)",
+            layer=str(ctx.project.path),
+        )
+        return Outputs()
+    inputs = RelocationInputs(
+        villages=layers["villages"],
+        sites=layers.get("sites"),
+        planning_area=layers.get("planning_area"),
+        farmland=layers.get("farmland"),
+        redline=layers.get("redline"),
+        roads=layers.get("roads"),
+        facilities=layers.get("facilities"),
+        landuse=layers.get("landuse"),
+        dem=ctx.project.rasters.get("dem"),
+    )
+    run = run_relocation(
+        ctx.zones, inputs, analysis_crs=ctx.analysis_crs, profile=ctx.profile, qa=ctx.qa, as_of=ctx.as_of
+    )
+    ctx.results["relocation"] = run
+    return relocation_outputs(run, out_dir=ctx.out_dir, qa=ctx.qa)

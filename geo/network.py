@@ -135,13 +135,15 @@ class RoadNetwork:
         )
         self.n_components = int(connected_components(self.graph, directed=False)[0]) if n_nodes else 0
         self.tree = shapely.STRtree(seg_geoms)
+        self.joined, self.join_m = 0, 0.0
 
     @property
     def method(self) -> str:
         """Describe the method for outputs."""
         return (
             f"{NETWORK}: {len(self.seg_geoms)} road segments, {self.n_nodes} nodes, "
-            f"{self.n_components} connected part(s), noded at {self.noding}; points snapped to the nearest "
+            f"{self.n_components} connected part(s), noded at {self.noding}, {self.joined} road end(s) "
+            f"joined across gaps of at most {self.join_m:g} m; points snapped to the nearest "
             "segment, access leg counted; Dijkstra shortest paths"
         )
 
@@ -152,6 +154,7 @@ class RoadNetwork:
         *,
         noding: str = "intersections",
         node_tolerance_m: float = 0.01,
+        join_m: float = 0.0,
     ) -> RoadNetwork:
         """Build the graph from a line layer in a projected CRS in metres.
 
@@ -163,6 +166,9 @@ class RoadNetwork:
             Whether crossing lines meet at a junction, or only at shared vertices.
         node_tolerance_m : float, keyword-only
             Vertices within this grid size are the same node.
+        join_m : float, keyword-only
+            A dangling road end (a node of one segment) within this distance of another segment is joined
+            to its nearest point by a connector edge of that length (undershoots in digitised roads).
 
         Raises
         ------
@@ -187,11 +193,39 @@ class RoadNetwork:
         same = idx[1:] == idx[:-1]
         start, end = coords[:-1][same], coords[1:][same]
         keys = np.round(np.vstack([start, end]) / node_tolerance_m).astype(np.int64)
-        _, inverse = np.unique(keys, axis=0, return_inverse=True)
+        uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
         inverse = inverse.ravel()
         n = len(start)
+        u, v, xy = inverse[:n], inverse[n:], np.vstack([start, end])
+        node_xy = np.zeros((len(uniq), 2))
+        node_xy[inverse] = xy
+        joined = 0
+        if join_m > 0 and n:
+            u, v, start, end, node_xy, joined = _join_dangles(u, v, start, end, node_xy, join_m)
         seg_geoms = shapely.linestrings(np.stack([start, end], axis=1))
-        return cls(inverse[:n], inverse[n:], seg_geoms, int(inverse.max()) + 1 if n else 0, geoms.crs, noding)
+        net = cls(u, v, seg_geoms, len(node_xy), geoms.crs, noding)
+        net.joined = joined
+        net.join_m = join_m
+        return net
+
+    def largest_part(self) -> tuple[RoadNetwork, int]:
+        """Return the network restricted to its largest connected part, and the number of segments dropped.
+
+        Islands of road (a street grid drawn without its link to the outer roads) otherwise make every
+        point snapped to them unreachable; without them such points snap to the main network instead,
+        their straight access leg counted.
+        """
+        if self.n_components <= 1:
+            return self, 0
+        _, lab = connected_components(self.graph, directed=False)
+        seg_lab = lab[self.seg_u]
+        big = np.bincount(seg_lab).argmax()
+        keep = seg_lab == big
+        nodes, inv = np.unique(np.concatenate([self.seg_u[keep], self.seg_v[keep]]), return_inverse=True)
+        k = int(keep.sum())
+        net = RoadNetwork(inv[:k], inv[k:], self.seg_geoms[keep], len(nodes), self.crs, self.noding)
+        net.joined, net.join_m = self.joined, self.join_m
+        return net, int((~keep).sum())
 
     def snap(self, points: gpd.GeoSeries) -> Snap:
         """Snap points (or a point on each polygon's surface) to their nearest road segment."""
@@ -231,6 +265,67 @@ class RoadNetwork:
         best = np.where(same, np.minimum(best, direct), best)
         out = best + so.access_m[:, None] + st.access_m[None, :]
         return np.where(out <= limit_m, out, np.inf)
+
+
+def _join_dangles(
+    u: np.ndarray, v: np.ndarray, start: np.ndarray, end: np.ndarray, node_xy: np.ndarray, join_m: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+    """Join each dangling node to the nearest point of another segment within ``join_m`` (see from_lines)."""
+    deg = np.bincount(np.concatenate([u, v]), minlength=len(node_xy))
+    dangles = np.flatnonzero(deg == 1)
+    segs = shapely.linestrings(np.stack([start, end], axis=1))
+    pts = shapely.points(node_xy[dangles])
+    pi, si = shapely.STRtree(segs).query(pts, predicate="dwithin", distance=join_m)
+    ok = (u[si] != dangles[pi]) & (v[si] != dangles[pi])
+    pi, si = pi[ok], si[ok]
+    if len(pi) == 0:
+        return u, v, start, end, node_xy, 0
+    d = shapely.distance(pts[pi], segs[si])
+    order = np.lexsort((d, pi))
+    first = order[np.r_[True, pi[order][1:] != pi[order][:-1]]]
+    splits: dict[int, list[tuple[float, int]]] = {}
+    for k in first:
+        splits.setdefault(int(si[k]), []).append(
+            (float(shapely.line_locate_point(segs[si[k]], pts[pi[k]])), int(dangles[pi[k]]))
+        )
+    nu, nv, ns, ne = list(u), list(v), list(start), list(end)
+    xy = list(node_xy)
+
+    def add(a: int, b: int, pa: np.ndarray, pb: np.ndarray) -> None:
+        nu.append(a)
+        nv.append(b)
+        ns.append(pa)
+        ne.append(pb)
+
+    keep = np.ones(len(u), dtype=bool)
+    for s_i, items in splits.items():
+        keep[s_i] = False
+        length = float(shapely.length(segs[s_i]))
+        prev, prev_xy = int(u[s_i]), start[s_i]
+        for t, dangle in sorted(items):
+            if t <= 1e-9:
+                w, w_xy = int(u[s_i]), start[s_i]
+            elif t >= length - 1e-9:
+                w, w_xy = int(v[s_i]), end[s_i]
+            else:
+                w_xy = start[s_i] + (end[s_i] - start[s_i]) * (t / length)
+                w = len(xy)
+                xy.append(w_xy)
+            if w != prev:
+                add(prev, w, prev_xy, w_xy)
+            add(dangle, w, node_xy[dangle], w_xy)
+            prev, prev_xy = w, w_xy
+        if prev != int(v[s_i]):
+            add(prev, int(v[s_i]), prev_xy, end[s_i])
+    mask = np.concatenate([keep, np.ones(len(nu) - len(u), dtype=bool)])
+    return (
+        np.asarray(nu)[mask],
+        np.asarray(nv)[mask],
+        np.asarray(ns)[mask],
+        np.asarray(ne)[mask],
+        np.asarray(xy),
+        len(first),
+    )
 
 
 def distance_to_polygons(

@@ -106,3 +106,40 @@ def test_network_distance_is_never_shorter_than_straight_line(xy):
     d_line = straight_line_matrix(pts, pts)
     assert np.all(d_net >= d_line - 1e-6)
     assert np.allclose(d_net, d_net.T)
+
+
+def test_undershoots_are_joined_within_join_m():
+    # B stops 5 m short of A (a T-junction drawn with a gap); C starts 8 m beyond A's east end.
+    lines = _lines([(0, 0), (1000, 0)], [(500, 5), (500, 500)], [(1008, 0), (2000, 0)])
+    assert RoadNetwork.from_lines(lines).n_components == 3
+    net = RoadNetwork.from_lines(lines, join_m=10.0)
+    assert net.n_components == 1 and net.joined == 3  # B's end, A's east end and C's west end
+    # along A 500, the 5 m connector, up B 495
+    assert net.distance_matrix(_pts((0, 0)), _pts((500, 500)))[0, 0] == pytest.approx(1000.0)
+    # A 1000, the 8 m connector, C 992
+    assert net.distance_matrix(_pts((0, 0)), _pts((2000, 0)))[0, 0] == pytest.approx(2000.0)
+    assert "3 road end(s) joined" in net.method
+    assert RoadNetwork.from_lines(lines, join_m=4.0).n_components == 3
+
+
+def test_distance_to_polygons_enters_where_a_road_crosses():
+    from geo.network import distance_to_polygons
+
+    zone = gpd.GeoSeries([shapely.box(X0 + 1000, Y0 - 100, X0 + 1200, Y0 + 100)], crs=CRS)
+    roads = RoadNetwork.from_lines(_lines([(0, 0), (2000, 0)]))
+    d, how = distance_to_polygons(_pts((0, 50), (1100, 0), (0, 300)), zone, network=roads)
+    # (0, 50): access 50 + along to the boundary crossing at x = 1000; inside: 0; (0, 300): 300 + 1000
+    assert how == NETWORK and d.tolist() == pytest.approx([1050.0, 0.0, 1300.0])
+    d2, how2 = distance_to_polygons(_pts((0, 50)), zone)
+    assert how2 == STRAIGHT and d2[0] == pytest.approx(math.hypot(1000, 0))  # to the edge x = 1000 at y = 50
+    far = RoadNetwork.from_lines(_lines([(0, 500), (500, 500)]))
+    assert math.isinf(distance_to_polygons(_pts((0, 500)), zone, network=far)[0][0])
+
+
+def test_largest_part_drops_road_islands():
+    net = RoadNetwork.from_lines(_lines(U, [(5000, 0), (5100, 0)], [(6000, 0), (6050, 0)]))
+    main, dropped = net.largest_part()
+    assert net.n_components == 3 and main.n_components == 1 and dropped == 2
+    # a point by the island now snaps to the U's east leg at (1000, 0): access 4000
+    d = main.distance_matrix(_pts((5000, 0)), _pts((0, 0)))[0, 0]
+    assert d == pytest.approx(4000 + 3000)

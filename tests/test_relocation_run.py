@@ -240,3 +240,42 @@ def test_cli_errors_are_one_line(scenario):
     assert res.stderr.strip().count("\n") == 0 and "candidate sites" in res.stderr
     res2 = CliRunner().invoke(cli, ["relocate", f"{g}:zones", "--villages", "/no/such.gpkg:villages"])
     assert res2.exit_code == 1 and "no such file" in res2.stderr
+
+
+def test_pipeline_job(scenario, tmp_path):
+    from analysis.pipeline import JOBS, run_project
+
+    assert "relocation" in [j.name for j in JOBS]
+    g, dem = scenario["gpkg"], scenario["dem"]
+    layers = "".join(
+        f'[layers.{role}]\npath = "{g}"\nlayer = "{layer}"\n\n'
+        for role, layer in (
+            ("zones", "zones"),
+            ("villages", "villages"),
+            ("sites", "sites"),
+            ("planning_area", "planning_area"),
+            ("farmland", "farmland"),
+            ("redline", "redline"),
+            ("roads", "roads"),
+            ("facilities", "facilities"),
+        )
+    )
+    toml = tmp_path / "project.toml"
+    toml.write_text(
+        f'[project]\nname = "t"\nas_of = "2026-01-01"\n\n{layers}[rasters.dem]\npath = "{dem}"\n',
+        encoding="utf-8",
+    )
+    paths, ctx = run_project(toml, tmp_path / "out", basemap="none", only=("relocation",))
+    run = ctx.results["relocation"]
+    assert run.sites.loc["S1", "population"] == 5500
+    assert paths["relocation_print_map"].exists() or ctx.qa.count("print_map") == 1
+    # without sites or a planning area the job says it cannot decide
+    bare = tmp_path / "bare.toml"
+    bare.write_text(
+        f'[project]\nname = "b"\n\n[layers.zones]\npath = "{g}"\nlayer = "zones"\n\n'
+        f'[layers.villages]\npath = "{g}"\nlayer = "villages"\n',
+        encoding="utf-8",
+    )
+    _, ctx2 = run_project(bare, tmp_path / "out2", basemap="none", only=("relocation",))
+    assert "relocation" not in ctx2.results
+    assert any("neither [layers.sites] nor [layers.planning_area]" in r.message for r in ctx2.qa.rows)
