@@ -20,7 +20,7 @@ from geo.errors import SchemaError
 from geo.io import read_layer, read_table
 from geo.qa import QALog
 from geo.units import M2_PER_HA, M2_PER_MU
-from geo.values import ValueParseError, key_text, parse_amount_yuan, parse_number
+from geo.values import AMOUNT_UNITS, ValueParseError, key_text, parse_amount_yuan, parse_number
 
 __all__ = ["ENTERPRISE_SCHEMA", "enterprise_records", "read_enterprises"]
 
@@ -28,7 +28,7 @@ __all__ = ["ENTERPRISE_SCHEMA", "enterprise_records", "read_enterprises"]
 ENTERPRISE_SCHEMA: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "enterprise_id": ("text", "企业编号", ("企业编号", "统一社会信用代码", "信用代码", "企业代码")),
     "name": ("text", "企业名称", ("企业名称", "名称", "单位名称")),
-    "zone_id": ("text", "开发区编号", ("开发区编号", "园区编号", "所在开发区")),
+    "zone_id": ("text", "开发区编号", ("开发区编号", "园区编号", "所在开发区", "所在园区")),
     "parcel_id": ("text", "宗地编号", ("宗地编号", "地块编号")),
     "industry_code": ("text", "行业代码", ("行业代码", "国民经济行业代码")),
     "land_area_m2": ("area", "用地面积", ("用地面积", "占地面积", "土地面积")),
@@ -37,8 +37,12 @@ ENTERPRISE_SCHEMA: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "revenue_yuan": ("amount", "营业收入", ("营业收入", "主营业务收入")),
     "rd_yuan": ("amount", "研发经费", ("研发经费", "研发投入", "R&D经费")),
     "fixed_assets_yuan": ("amount", "固定资产投资", ("固定资产投资", "固定资产", "固定资产原值")),
-    "energy_tce": ("number", "综合能耗(吨标准煤)", ("综合能耗", "能耗")),
-    "pollution_eq": ("number", "主要污染物排放当量", ("排放当量", "污染物排放当量", "排污当量")),
+    "energy_tce": ("number", "综合能耗(吨标准煤)", ("综合能耗", "能耗", "能源消费量")),
+    "pollution_eq": (
+        "number",
+        "主要污染物排放当量",
+        ("排放当量", "污染物排放当量", "排污当量", "主要污染物排放", "主要污染物排放量"),
+    ),
     "above_designated_size": ("bool", "规模以上", ("规模以上", "是否规上", "规上企业")),
 }
 _AREA_UNITS = {
@@ -66,6 +70,42 @@ def _bool(value: Any) -> bool | None:
     raise ValueParseError(msg)
 
 
+def _strip_unit(column: str) -> tuple[str, str | None]:
+    """Split ``税收（万元）`` into ``("税收", "万元")``; a header without brackets has no unit."""
+    for open_, close in (("(", ")"), ("（", "）")):
+        if column.endswith(close) and open_ in column:
+            k = column.rindex(open_)
+            return column[:k].strip(), column[k + 1 : -1].strip()
+    return column.strip(), None
+
+
+def _units(cmap: Mapping[str, str], amount_unit: str | None, area_unit: str, source: str) -> dict[str, Any]:
+    """Return each amount field's unit and each area field's factor to m²: the header's, else the declared."""
+    units: dict[str, Any] = {}
+    problems = []
+    for name, col in cmap.items():
+        kind, header = ENTERPRISE_SCHEMA[name][0], _strip_unit(col)[1]
+        if kind == "amount":
+            unit = header if header in AMOUNT_UNITS else ("元" if col == name else amount_unit)
+            if unit is None:
+                problems.append(f"{name} ({col!r}) has no unit: declare amount_unit (元 or 万元)")
+            elif header in AMOUNT_UNITS and amount_unit and amount_unit != header:
+                problems.append(
+                    f"{name}: amount_unit says {amount_unit} but the column {col!r} says {header}"
+                )
+            units[name] = unit
+        elif kind == "area":
+            units[name] = (
+                _AREA_UNITS[header]
+                if header in _AREA_UNITS
+                else (1.0 if col == name else _AREA_UNITS[area_unit])
+            )
+    if problems:
+        msg = f"{source}: {'; '.join(problems)}"
+        raise SchemaError(msg)
+    return units
+
+
 def _resolve(columns: list[str], explicit: Mapping[str, str], source: str) -> dict[str, str]:
     problems = [f"{k!r} is not an enterprise-schema field" for k in explicit if k not in ENTERPRISE_SCHEMA]
     problems += [
@@ -84,7 +124,10 @@ def _resolve(columns: list[str], explicit: Mapping[str, str], source: str) -> di
     for name, (_, _, aliases) in ENTERPRISE_SCHEMA.items():
         if name in out:
             continue
-        hit = next((c for c in columns if c not in used and (c.lower() == name or c in aliases)), None)
+        hit = next(
+            (c for c in columns if c not in used and (c.lower() == name or _strip_unit(c)[0] in aliases)),
+            None,
+        )
         if hit is not None:
             out[name] = hit
             used.add(hit)
@@ -140,28 +183,20 @@ def enterprise_records(
     if area_unit not in _AREA_UNITS:
         msg = f"{source}: unknown area_unit {area_unit!r}; use one of {', '.join(_AREA_UNITS)}"
         raise SchemaError(msg)
-    untyped = [
-        f"{n} ({c!r})"
-        for n, c in cmap.items()
-        if ENTERPRISE_SCHEMA[n][0] == "amount" and c != n and amount_unit is None
-    ]
-    if untyped:
-        msg = (
-            f"{source}: amount columns without a unit: {', '.join(untyped)}; declare amount_unit (元 or 万元)"
-        )
-        raise SchemaError(msg)
+    units = _units(cmap, amount_unit, area_unit, source)
     out = pd.DataFrame(index=table.index)
     for name in ENTERPRISE_SCHEMA:
         col = cmap.get(name)
         values: list[Any] = []
         for pos, raw in enumerate(table[col].tolist() if col else [None] * len(table)):
             try:
+                unit = units.get(name)
                 values.append(
                     _parse(
                         name,
                         raw,
-                        unit=amount_unit or "元",
-                        area_factor=1.0 if col == name else _AREA_UNITS[area_unit],
+                        unit=unit if isinstance(unit, str) else "元",
+                        area_factor=unit if isinstance(unit, float) else 1.0,
                     )
                 )
             except ValueParseError as exc:

@@ -17,7 +17,8 @@ Classes (Henan 2019 rules as rules.md R5 describes them; every share and weight 
 - **A**: among the top ``ceil(a_share·n)`` by 亩均税收 (all tied with the last one included), those whose R&D
   intensity (R&D ÷ revenue, else ÷ output) is at least the median of the in-scope enterprises;
 - **C**: among the lower half by 亩均税收 (≤ the median), the ``ceil(c_share·n)`` lowest (ties included) by
-  the composite ``w₁·pr(output per energy) + w₂·pr(tax per pollution)``, ``pr`` being the percentile
+  the composite ``w₁·pr(output per energy) + w₂·pr(tax per pollution)`` (output: 工业总产值, else 营业收入),
+  ``pr`` being the percentile
   rank among the in-scope enterprises (0 worst … 1 best; zero energy or pollution ranks best);
 - **B**: every other in-scope enterprise;
 - ``cannot_decide`` (with the reason) when a figure the class depends on is missing.
@@ -150,9 +151,8 @@ def _metrics(ents: pd.DataFrame, rule: EnterpriseRule) -> pd.DataFrame:
     ]
     rd_base = ents["revenue_yuan"].where(ents["revenue_yuan"].notna(), ents["output_yuan"])
     m["rd_intensity"] = [_ratio(_f(r), _f(b)) for r, b in zip(ents["rd_yuan"], rd_base, strict=True)]
-    m["output_per_energy"] = [
-        _ratio(_f(o), _f(e)) for o, e in zip(ents["output_yuan"], ents["energy_tce"], strict=True)
-    ]
+    output = ents["output_yuan"].where(ents["output_yuan"].notna(), ents["revenue_yuan"])
+    m["output_per_energy"] = [_ratio(_f(o), _f(e)) for o, e in zip(output, ents["energy_tce"], strict=True)]
     m["tax_per_pollution"] = [
         _ratio(_f(t), _f(p)) for t, p in zip(ents["tax_yuan"], ents["pollution_eq"], strict=True)
     ]
@@ -419,8 +419,9 @@ def assign_zones(
     if todo.any() and ents.crs is not None:
         located = ents[todo].to_crs(zones.crs)
         pts = located.geometry.representative_point()
-        right = gpd.GeoDataFrame({"_zone": zones.index.astype(str)}, geometry=zones.geometry.values,
-                                 crs=zones.crs)
+        right = gpd.GeoDataFrame(
+            {"_zone": zones.index.astype(str)}, geometry=zones.geometry.values, crs=zones.crs
+        )
         hit = gpd.sjoin(gpd.GeoDataFrame(geometry=pts, crs=zones.crs), right, predicate="within")
         first = hit.groupby(level=0)["_zone"].first()
         out[first.index] = first.astype(str)

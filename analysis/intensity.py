@@ -29,27 +29,32 @@ FAR is a lower bound and says so. Sums over enterprises with a figure missing ar
 Zone type: industry-led (工业主导型) when 工矿仓储 > ``industry_led_min`` (30%) of construction land and
 housing < ``housing_max`` (25%); otherwise 产城融合型.
 
-Ranking (a devzone composite; TD/T 1029 leaves the weights to each evaluation): each indicator is
-normalised min–max across the ranked zones (``idle_rate`` reversed; all equal → 1), and the composite is
-Σ weight × normalised value ÷ Σ weight (profile ``[rules."R6.weights"]``). An indicator no zone has is
-dropped and the weights renormalised (reported); a zone lacking an indicator other zones have cannot be
-ranked. Ties share a rank. With fewer than ``min_zones_to_rank`` zones there is no ranking.
+Ranking (a devzone composite; TD/T 1029 leaves the weights and ideal values (理想值) to each evaluation):
+each indicator is scored against its ideal value from the profile (``[rules."R6.ideal"]``): higher-is-better
+indicators score ``min(value ÷ ideal, 1)``; ``idle_rate`` scores ``1 − min(rate ÷ ideal, 1)`` (its ideal entry
+is the rate that scores 0). The composite is Σ weight × score ÷ Σ weight (``[rules."R6.weights"]``). A score
+does not depend on the other zones, so missing data widen it honestly: a missing indicator scores anywhere in
+[0, 1], a lower bound (FAR with unknown storeys) from its value up, an interval (an idle rate with undecided
+parcels) between its ends. An indicator no zone has is dropped (reported). Each zone's rank is then an
+interval: best = 1 + the zones certainly above it, worst = 1 + the zones possibly above it (equal scores
+share a rank). With fewer than ``min_zones_to_rank`` zones there is no ranking.
 
-Eligibility (seed 004 三(七); seed 000 三(五)): rank ``r`` of ``n`` (1 = best) is in the bottom third when
-``r > n − n·bottom_share``; such a zone may not expand. The ranking is among the zones of this run, not the
-provincial evaluation: the output says so.
+Eligibility (seed 004 三(七); seed 000 三(五)): with ``n`` zones, rank ``r`` (1 = best) is in the bottom third
+when ``r > n − n·bottom_share``; a zone certainly there may not expand, a zone certainly not there may, and a
+zone whose rank interval straddles the line cannot be decided. The ranking is among the zones of this run,
+not the provincial evaluation: the output says so.
 
 增/调/降/退 (seed 004 一(二)), first matching row:
 
 ====  ============================================================================  =====================
 #     condition                                                                     suggestion
 ====  ============================================================================  =====================
-1     not ranked                                                                    无法判定
+1     no ranking, or the rank interval straddles the bottom-third line             无法判定
 2     bottom third, land supply rate < ``withdraw_supply_rate_below`` and idle     退 (缺乏发展前景)
       rate > ``withdraw_idle_rate_above`` (devzone defaults, not policy values)
 3     bottom third                                                                  降 (降级为专业园区)
 4     a planning conflict is reported for the zone (R2 三区三线)                      调 (调整空间布局)
-5     top third (r ≤ n·bottom_share)                                                增 (可适当增加空间规模)
+5     certainly top third (worst rank ≤ n·bottom_share)                             增 (可适当增加空间规模)
 6     otherwise                                                                     维持
 ====  ============================================================================  =====================
 """
@@ -62,7 +67,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from analysis.intensity_measure import INDICATORS, Indicator, measure_intensity
@@ -91,7 +95,7 @@ SUGGESTION_ZH = {
 
 @dataclass(frozen=True)
 class IntensityRule:
-    """Parameters of R6 from ``[rules.R6]`` and ``[rules."R6.weights"]``."""
+    """Parameters of R6 from ``[rules.R6]``, ``[rules."R6.weights"]`` and ``[rules."R6.ideal"]``."""
 
     rule_id: str
     title: str
@@ -102,17 +106,29 @@ class IntensityRule:
     min_zones_to_rank: int
     weights: dict[str, float]
     weights_source: str
+    ideal: dict[str, float]
+    ideal_source: str
     withdraw_supply_rate_below: float
     withdraw_idle_rate_above: float
 
     @classmethod
     def from_profile(cls, profile: RuleProfile, rule_id: str = "R6") -> IntensityRule:
         """Build the rule; raise :class:`ProfileError` for missing values or unknown indicators."""
-        p, w = profile.rule(rule_id), profile.rule(f"{rule_id}.weights")
-        weights = {k: float(v) for k, v in w.items() if k not in ("id", "title", "source")}
-        unknown = sorted(set(weights) - set(INDICATORS))
-        if unknown:
-            msg = f'profile {profile.origin}: [rules."{rule_id}.weights"] has unknown indicator(s) {unknown}'
+        p, w, idl = (
+            profile.rule(rule_id),
+            profile.rule(f"{rule_id}.weights"),
+            profile.rule(f"{rule_id}.ideal"),
+        )
+        meta = ("id", "title", "source")
+        weights = {k: float(v) for k, v in w.items() if k not in meta}
+        ideal = {k: float(v) for k, v in idl.items() if k not in meta}
+        unknown = sorted((set(weights) | set(ideal)) - set(INDICATORS))
+        missing = sorted(k for k, v in weights.items() if v > 0 and not ideal.get(k))
+        if unknown or missing:
+            msg = (
+                f"profile {profile.origin}: R6 weights/ideal values name unknown indicator(s) {unknown}, or "
+                f"weighted indicators lack a positive ideal value {missing}"
+            )
             raise ProfileError(msg)
         try:
             rule = cls(
@@ -124,7 +140,9 @@ class IntensityRule:
                 bottom_share=float(p["bottom_share"]),
                 min_zones_to_rank=int(p["min_zones_to_rank"]),
                 weights=weights,
-                weights_source=str(p.get("weights_source", w.get("source", ""))),
+                weights_source=str(w.get("source", "")),
+                ideal=ideal,
+                ideal_source=str(idl.get("source", "")),
                 withdraw_supply_rate_below=float(p["withdraw_supply_rate_below"]),
                 withdraw_idle_rate_above=float(p["withdraw_idle_rate_above"]),
             )
@@ -139,16 +157,19 @@ class IntensityRule:
 
 @dataclass(frozen=True)
 class ZoneIntensity:
-    """R6 result of one zone."""
+    """R6 result of one zone. Composite and rank are intervals when inputs are missing or bounded."""
 
     zone_id: str
     zone_name: str
     indicators: tuple[Indicator, ...]
     zone_type: str
     zone_type_reason: str
-    composite: float | None
+    composite_low: float | None
+    composite_high: float | None
     rank: int | None
-    n_ranked: int
+    rank_best: int | None
+    rank_worst: int | None
+    n_zones: int
     bottom_third: bool | None
     eligible_to_expand: bool | None
     eligibility_reason: str
@@ -159,13 +180,15 @@ class ZoneIntensity:
     source: str
     as_of: str
 
-    def value(self, name: str) -> float | None:
-        """Return one indicator's value."""
-        return next((i.value for i in self.indicators if i.name == name), None)
+    @property
+    def composite(self) -> float | None:
+        """The composite score when it is known exactly."""
+        return self.composite_low if self.composite_low == self.composite_high else None
 
     def to_row(self) -> dict[str, Any]:
         """Return a flat row: the zone's verdict and, per indicator, its value and reason."""
         d = {k: v for k, v in asdict(self).items() if k != "indicators"}
+        d["composite"] = self.composite
         for i in self.indicators:
             d[i.name] = i.value
             d[f"{i.name}_reason"] = i.reason
@@ -186,67 +209,112 @@ def _zone_type(f: pd.Series, rule: IntensityRule) -> tuple[str, str]:
     return ("industry_led" if led else "mixed"), text
 
 
-def _composite(
-    table: pd.DataFrame, rule: IntensityRule
-) -> tuple[pd.Series, list[str], list[str], dict[str, str]]:
-    """Return (scores, indicators used, indicators dropped, reasons for zones that cannot be ranked)."""
+def _score(ind: Indicator, ideal: float) -> tuple[float, float]:
+    """Return the interval of an indicator's normalised score (0 … 1; see the module docstring)."""
+    better = INDICATORS[ind.name][2]
+
+    def f(v: float) -> float:
+        r = min(max(v / ideal, 0.0), 1.0)
+        return r if better else 1.0 - r
+
+    if ind.value is not None and not ind.lower_bound:
+        return f(ind.value), f(ind.value)
+    lo, hi = ind.low, ind.high
+    if lo is None and hi is None:
+        return 0.0, 1.0
+    a = f(lo) if lo is not None else (0.0 if better else 1.0)
+    b = f(hi) if hi is not None else (1.0 if better else 0.0)
+    return min(a, b), max(a, b)
+
+
+def _composites(
+    indicators: Mapping[str, Sequence[Indicator]], rule: IntensityRule
+) -> tuple[dict[str, tuple[float, float]], list[str], list[str]]:
+    """Return each zone's composite interval, the indicators used and those dropped (no zone has them)."""
     weighted = [n for n in INDICATORS if rule.weights.get(n, 0.0) > 0]
-    used = [n for n in weighted if table[n].notna().any()]
-    dropped = [n for n in weighted if n not in used]
-    why = {
-        z: "cannot be ranked, because it lacks " + ", ".join(n for n in used if pd.isna(table.at[z, n]))
-        for z in table.index
-        if table.loc[z, used].isna().any()
+    known = {
+        i.name
+        for inds in indicators.values()
+        for i in inds
+        if i.value is not None or i.low is not None or i.high is not None
     }
-    ok = table.index.difference(list(why))
-    if not used:
-        return pd.Series(np.nan, index=table.index), used, dropped, why
-    score = pd.Series(0.0, index=ok)
-    for n in used:
-        v = table.loc[ok, n].astype(float)
-        span = v.max() - v.min()
-        norm = (v - v.min()) / span if span > 0 else pd.Series(1.0, index=ok)
-        if not INDICATORS[n][2]:
-            norm = 1.0 - norm if span > 0 else norm
-        score += rule.weights[n] * norm
-    score /= sum(rule.weights[n] for n in used)
-    return score.reindex(table.index), used, dropped, why
+    used = [n for n in weighted if n in known]
+    total = sum(rule.weights[n] for n in used)
+    out = {}
+    for z, inds in indicators.items():
+        by = {i.name: i for i in inds}
+        lo = hi = 0.0
+        for n in used:
+            a, b = _score(by[n], rule.ideal[n])
+            lo, hi = lo + rule.weights[n] * a, hi + rule.weights[n] * b
+        out[z] = (lo / total, hi / total) if total > 0 else (0.0, 1.0)
+    return out, used, [n for n in weighted if n not in used]
+
+
+def _ranks(comp: Mapping[str, tuple[float, float]]) -> dict[str, tuple[int, int]]:
+    """Return each zone's best and worst rank (1 = best; equal scores share a rank)."""
+    eps = 1e-12
+    return {
+        z: (
+            1 + sum(1 for y, (lo2, _) in comp.items() if y != z and lo2 > hi + eps),
+            1 + sum(1 for y, (_, hi2) in comp.items() if y != z and hi2 > lo + eps),
+        )
+        for z, (lo, hi) in comp.items()
+    }
 
 
 def _suggest(
-    rank: int | None, n: int, values: Mapping[str, float | None], conflict: str | None, rule: IntensityRule
+    best: int,
+    worst: int,
+    n: int,
+    values: Mapping[str, float | None],
+    conflict: str | None,
+    rule: IntensityRule,
 ) -> tuple[str, str]:
     """Apply the 增/调/降/退 decision table of the module docstring."""
-    if rank is None:
-        return "cannot_decide", "cannot decide, because the zone is not ranked"
-    bottom = rank > n - n * rule.bottom_share + 1e-9
-    supply, idle = values.get("land_supply_rate"), values.get("idle_rate")
-    if (
-        bottom
-        and supply is not None
-        and idle is not None
-        and supply < rule.withdraw_supply_rate_below
-        and idle > rule.withdraw_idle_rate_above
-    ):
-        return "withdraw", (
-            f"bottom third (rank {rank} of {n}), land supply rate {supply:.0%} < "
-            f"{rule.withdraw_supply_rate_below:.0%} and idle-land rate {idle:.0%} > "
-            f"{rule.withdraw_idle_rate_above:.0%}: lacking prospects, its status may be withdrawn "
-            "(缺乏发展前景的要取消资格; thresholds are devzone defaults)"
+    cut = n - n * rule.bottom_share
+    where = f"rank {best} of {n}" if best == worst else f"rank between {best} and {worst} of {n}"
+    if best <= cut + 1e-9 < worst:
+        return (
+            "cannot_decide",
+            f"cannot decide, because at {where} the zone may or may not be in the bottom third",
         )
-    if bottom:
+    supply, idle = values.get("land_supply_rate"), values.get("idle_rate")
+    if best > cut + 1e-9:
+        if (
+            supply is not None
+            and idle is not None
+            and supply < rule.withdraw_supply_rate_below
+            and idle > rule.withdraw_idle_rate_above
+        ):
+            return "withdraw", (
+                f"bottom third ({where}), land supply rate {supply:.0%} < "
+                f"{rule.withdraw_supply_rate_below:.0%} and idle-land rate {idle:.0%} > "
+                f"{rule.withdraw_idle_rate_above:.0%}: lacking prospects, its status may be "
+                "withdrawn (缺乏发展前景的要取消资格; thresholds are devzone defaults)"
+            )
         return "downgrade", (
-            f"bottom third (rank {rank} of {n}): zones that do not reach the standard are "
-            "downgraded (考核期内达不到标准的要降级为专业园区)"
+            f"bottom third ({where}): zones that do not reach the standard are downgraded "
+            "(考核期内达不到标准的要降级为专业园区)"
         )
     if conflict:
         return "adjust", f"planning conflict: {conflict} (存在规划制约因素的要调整空间布局)"
-    if rank <= n * rule.bottom_share + 1e-9:
+    if worst <= n * rule.bottom_share + 1e-9:
         return "grow", (
-            f"top third (rank {rank} of {n}): may be considered for more space (发展快、水平高的可适当"
-            "增加空间规模); an expansion must still pass R1 (60%) and R2 (三区三线)"
+            f"top third ({where}): may be considered for more space (发展快、水平高的可适当增加"
+            "空间规模); an expansion must still pass R1 (60%) and R2 (三区三线)"
         )
-    return "keep", f"middle third (rank {rank} of {n}): no change suggested"
+    return "keep", f"not in the bottom or the top third ({where}): no change suggested"
+
+
+def _eligibility(best: int, worst: int, n: int, note: str, rule: IntensityRule) -> tuple[bool | None, str]:
+    cut = n - n * rule.bottom_share
+    where = f"rank {best} of {n}" if best == worst else f"rank between {best} and {worst} of {n}"
+    if best > cut + 1e-9:
+        return True, f"{where}: bottom third, may not expand (排名后1/3的产业集聚区不得实施扩区) ({note})"
+    if worst <= cut + 1e-9:
+        return False, f"{where}: not in the bottom third ({note})"
+    return None, f"cannot decide, because at {where} the zone may or may not be in the bottom third ({note})"
 
 
 def judge_intensity(
@@ -277,60 +345,49 @@ def judge_intensity(
     """
     as_of = as_of or dt.date.today()
     ids = [str(z) for z in zones.index]
-    table = pd.DataFrame({z: {i.name: i.value for i in indicators[z]} for z in ids}).T.reindex(
-        columns=list(INDICATORS)
-    )
-    table = table.astype(float)
-    scores, used, dropped, why = _composite(table, rule)
-    ranked = scores.dropna()
-    n = len(ranked)
+    comp, used, dropped = _composites({z: indicators[z] for z in ids}, rule)
+    ranks = _ranks(comp)
+    n = len(ids)
     note = (
         f"ranking among the {n} zones of this run, not the provincial evaluation; indicators "
         f"{', '.join(used) or 'none'}"
         + (f"; dropped (no zone has them): {', '.join(dropped)}" if dropped else "")
     )
-    ranks = (
-        ranked.rank(ascending=False, method="min").astype(int) if n >= rule.min_zones_to_rank else pd.Series()
-    )
+    names = dict(zip(zones.index.astype(str), zones["zone_name"].astype(str), strict=True))
     out = []
     for zid in ids:
-        rank = int(ranks[zid]) if zid in ranks.index else None
-        if rank is None:
-            reason = why.get(zid) or (
-                f"cannot decide, because only {n} zone(s) could be ranked "
-                f"(at least {rule.min_zones_to_rank} are needed)"
-            )
-            bottom = eligible = None
-        else:
-            bottom = rank > n - n * rule.bottom_share + 1e-9
-            eligible = not bottom
-            lbs = [i.name for i in indicators[zid] if i.lower_bound and i.name in used]
-            reason = (
-                f"rank {rank} of {n}: "
-                + (
-                    "bottom third: may not expand (排名后1/3的不得实施扩区)"
-                    if bottom
-                    else "not in the bottom third"
-                )
-                + f" ({note})"
-                + (f"; lower bounds used: {', '.join(lbs)}" if lbs else "")
-            )
-        ztype, ztext = _zone_type(facts.loc[zid], rule)
+        best, worst = ranks[zid]
         values = {i.name: i.value for i in indicators[zid]}
-        sug, sug_reason = _suggest(rank, n, values, (planning_conflicts or {}).get(zid), rule)
+        if n < rule.min_zones_to_rank:
+            bottom, why = (
+                None,
+                (
+                    f"cannot decide, because only {n} zone(s) are in this run (at least "
+                    f"{rule.min_zones_to_rank} are needed for a ranking)"
+                ),
+            )
+            sug, sug_reason = "cannot_decide", "cannot decide, because there is no ranking"
+        else:
+            bottom, why = _eligibility(best, worst, n, note, rule)
+            sug, sug_reason = _suggest(best, worst, n, values, (planning_conflicts or {}).get(zid), rule)
+        ztype, ztext = _zone_type(facts.loc[zid], rule)
+        lo, hi = comp[zid]
         out.append(
             ZoneIntensity(
                 zone_id=zid,
-                zone_name=str(zones.loc[zones.index.astype(str) == zid, "zone_name"].iloc[0]),
+                zone_name=names[zid],
                 indicators=tuple(indicators[zid]),
                 zone_type=ztype,
                 zone_type_reason=ztext,
-                composite=None if pd.isna(scores.get(zid)) else float(scores[zid]),
-                rank=rank,
-                n_ranked=n,
+                composite_low=lo,
+                composite_high=hi,
+                rank=best if best == worst and n >= rule.min_zones_to_rank else None,
+                rank_best=best,
+                rank_worst=worst,
+                n_zones=n,
                 bottom_third=bottom,
-                eligible_to_expand=eligible,
-                eligibility_reason=reason,
+                eligible_to_expand=None if bottom is None else not bottom,
+                eligibility_reason=why,
                 suggestion=sug,
                 suggestion_zh=SUGGESTION_ZH[sug],
                 suggestion_reason=sug_reason,

@@ -8,7 +8,7 @@ its inputs is missing, names its basis, and marks a lower bound as such.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import geopandas as gpd
@@ -49,6 +49,9 @@ class Indicator:
     unit: str
     lower_bound: bool
     reason: str
+    #: When the value is not known exactly: the interval it lies in (``high`` None: unbounded above).
+    low: float | None = None
+    high: float | None = None
 
 
 def _ind(
@@ -71,7 +74,14 @@ def _ind(
     value = num / den * scale
     shown = f"{value:.2%}" if unit == "share" else f"{value:,.4g} {'' if unit == 'ratio' else unit}".rstrip()
     return Indicator(
-        name, value, num, den, unit, lower_bound, ("at least " if lower_bound else "") + f"{shown} = {basis}"
+        name,
+        value,
+        num,
+        den,
+        unit,
+        lower_bound,
+        ("at least " if lower_bound else "") + f"{shown} = {basis}",
+        low=value if lower_bound else None,
     )
 
 
@@ -172,15 +182,19 @@ def _supply_indicators(
     ]
     idle = _get(rates, "idle_rate")
     idle_area = _get(rates, "idle_area_m2")
-    out.append(
-        _ind(
-            "idle_rate",
-            idle_area if idle is not None else None,
-            sup if idle is not None else None,
-            missing=str(_get(rates, "idle_reason") or "the idle statuses are undecided"),
-            basis=f"idle {idle_area or 0:,.0f} m² ÷ supplied {sup:,.0f} m² (R4 statuses)",
-        )
+    ind = _ind(
+        "idle_rate",
+        idle_area if idle is not None else None,
+        sup if idle is not None else None,
+        missing=str(_get(rates, "idle_reason") or "the idle statuses are undecided").removeprefix(
+            "cannot decide, because "
+        ),
+        basis=f"idle {idle_area or 0:,.0f} m² ÷ supplied {sup:,.0f} m² (R4 statuses)",
     )
+    low, high = _get(rates, "idle_rate_low"), _get(rates, "idle_rate_high")
+    if ind.value is None and low is not None and high is not None:
+        ind = replace(ind, low=float(low), high=float(high))
+    out.append(ind)
     return out
 
 
@@ -266,8 +280,10 @@ def _money_indicators(
             )
             if vals.notna().any():
                 total, known, missing = float(vals.sum()), int(vals.notna().sum()), int(vals.isna().sum())
-                basis = (f"supply records' total investment of manufacturing parcels {total:,.0f} 元 "
-                         f"({known} parcels)")
+                basis = (
+                    f"supply records' total investment of manufacturing parcels {total:,.0f} 元 "
+                    f"({known} parcels)"
+                )
         why = (
             no_ind
             if ind is None

@@ -77,7 +77,7 @@ def test_table_mapping_units_and_bad_cells():
     assert r.loc[0, "land_area_m2"] == pytest.approx(10 * M2_PER_MU)
     assert r.loc[0, "above_designated_size"] is True and r.loc[10, "above_designated_size"] is False
     assert pd.isna(r.loc[12, "tax_yuan"]) and qa.count("enterprise_parse") == 1
-    with pytest.raises(SchemaError, match="amount columns without a unit"):
+    with pytest.raises(SchemaError, match=r"tax_yuan \('实缴税金'\) has no unit"):
         enterprise_records(_table(), qa=QALog())
     with pytest.raises(SchemaError, match="no such column"):
         enterprise_records(_table(), fields={"tax_yuan": "税额"}, amount_unit="元", qa=QALog())
@@ -147,3 +147,25 @@ def test_assign_zones_by_parcel_and_location():
     z = assign_zones(ents, zones, parcels=parcels, qa=qa)
     assert z.tolist() == ["Z1", "Z2", "ZX", None]
     assert qa.count("enterprise_zone") == 2  # unknown zone ZX; d lies nowhere
+
+
+def test_units_in_headers():
+    # the form of the bundled sample: units in the headers, no mapping, no declared unit
+    t = pd.DataFrame(
+        {
+            "企业名称": ["甲", "乙"],
+            "所在开发区": ["Z1", "Z1"],
+            "用地面积（亩）": [12.0, 3.0],
+            "税收（万元）": [240.0, 9.0],
+            "营业收入（万元）": [5000.0, 100.0],
+            "规上企业": ["是", "否"],
+        }
+    )
+    r = enterprise_records(t, qa=QALog())
+    assert r["tax_yuan"].tolist() == [pytest.approx(2_400_000.0), pytest.approx(90_000.0)]
+    assert r["land_area_m2"].tolist() == [pytest.approx(12 * M2_PER_MU), pytest.approx(3 * M2_PER_MU)]
+    assert r["zone_id"].tolist() == ["Z1", "Z1"]
+    c = classify_enterprises(r, rule=RULE).set_index("name")
+    assert c.loc["甲", "tax_per_mu_wan"] == pytest.approx(20.0) and c.loc["乙", "class"] == "out_of_scope"
+    with pytest.raises(SchemaError, match="says 万元"):
+        enterprise_records(t, amount_unit="元", qa=QALog())

@@ -85,6 +85,7 @@ def test_indicators_by_hand():
     r = judge_intensity(zones, inds, facts, rule=RULE, as_of=AS_OF)[0]
     assert r.zone_type == "industry_led"  # 75% > 30% and housing 18.75% < 25%
     assert r.rank is None and "only 1 zone" in r.eligibility_reason and r.suggestion == "cannot_decide"
+    assert r.eligible_to_expand is None
 
 
 def test_missing_layers_say_why():
@@ -100,13 +101,18 @@ def test_missing_layers_say_why():
     assert judge_intensity(zones, inds, facts, rule=RULE)[0].zone_type == "cannot_decide"
 
 
-def _judge(values: dict[str, dict[str, float | None]], rule=RULE, conflicts=None):
+def _judge(values: dict[str, dict[str, float | None]], rule=RULE, conflicts=None, intervals=None):
     ids = list(values)
     zones = pd.DataFrame({"zone_name": ids}, index=ids)
     inds = {
         z: [Indicator(n, v.get(n), None, None, INDICATORS[n][1], False, "") for n in INDICATORS]
         for z, v in values.items()
     }
+    for z, (name, lo, hi) in (intervals or {}).items():
+        inds[z] = [
+            Indicator(name, None, None, None, "share", False, "", low=lo, high=hi) if i.name == name else i
+            for i in inds[z]
+        ]
     facts = pd.DataFrame({"industrial_m2": 1.0, "construction_m2": 2.0, "housing_m2": 0.0}, index=ids)
     return {
         r.zone_id: r for r in judge_intensity(zones, inds, facts, rule=rule, planning_conflicts=conflicts)
@@ -114,54 +120,55 @@ def _judge(values: dict[str, dict[str, float | None]], rule=RULE, conflicts=None
 
 
 def test_ranking_bottom_third_and_suggestions():
-    # one indicator (industrial_land_rate) carries the ranking; the others are absent everywhere (dropped)
+    # one weighted indicator, industrial_land_rate, scored min(rate / 0.60, 1)
     vals = {
-        f"Z{i}": {"industrial_land_rate": x} for i, x in enumerate([0.9, 0.8, 0.7, 0.6, 0.5, 0.4], start=1)
+        f"Z{i}": {"industrial_land_rate": x} for i, x in enumerate([0.6, 0.5, 0.4, 0.3, 0.2, 0.1], start=1)
     }
     vals["Z6"].update({"land_supply_rate": 0.4, "idle_rate": 0.2})  # bottom + low supply + high idle
     vals["Z1"].update({"land_supply_rate": 0.9, "idle_rate": 0.0})
     for z in ("Z2", "Z3", "Z4", "Z5"):
         vals[z].update({"land_supply_rate": 0.8, "idle_rate": 0.05})
-    r = _judge(
-        vals,
-        rule=IntensityRule(**{**RULE.__dict__, "weights": {"industrial_land_rate": 1.0}}),
-        conflicts={"Z3": "0.2 ha of 永久基本农田"},
-    )
+    rule = IntensityRule(**{**RULE.__dict__, "weights": {"industrial_land_rate": 1.0}})
+    r = _judge(vals, rule=rule, conflicts={"Z3": "0.2 ha of 永久基本农田"})
     assert [r[z].rank for z in r] == [1, 2, 3, 4, 5, 6]
-    assert r["Z1"].composite == pytest.approx(1.0) and r["Z6"].composite == pytest.approx(0.0)
-    assert r["Z2"].composite == pytest.approx(0.8)  # (0.8 − 0.4) / (0.9 − 0.4)
+    assert r["Z1"].composite == pytest.approx(1.0) and r["Z2"].composite == pytest.approx(0.5 / 0.6)
     # n = 6: bottom third is r > 6 − 2 = 4 → Z5, Z6
     assert [r[z].eligible_to_expand for z in r] == [True, True, True, True, False, False]
     assert [r[z].suggestion for z in r] == ["grow", "grow", "adjust", "keep", "downgrade", "withdraw"]
     assert r["Z5"].suggestion_zh == "降" and "排名后1/3" in r["Z5"].eligibility_reason
 
 
-def test_composite_drops_absent_indicators_and_excludes_incomplete_zones():
+def test_missing_data_make_rank_intervals():
+    # industrial_land_rate (ideal 0.60) and idle_rate (scores 0 at 0.15) are used; the other indicators no
+    # zone has are dropped. A: (1 + 1)/2 = 1; B: (0.5 + 0)/2 = 0.25; C: (0.75 + 0.5)/2 = 0.625;
+    # D lacks idle_rate: (1 + [0, 1])/2 = [0.5, 1.0]
     vals = {
-        "A": {"industrial_land_rate": 0.9, "idle_rate": 0.0},
-        "B": {"industrial_land_rate": 0.5, "idle_rate": 0.2},
-        "C": {"industrial_land_rate": 0.7, "idle_rate": 0.1},
+        "A": {"industrial_land_rate": 0.6, "idle_rate": 0.0},
+        "B": {"industrial_land_rate": 0.3, "idle_rate": 0.15},
+        "C": {"industrial_land_rate": 0.45, "idle_rate": 0.075},
         "D": {"industrial_land_rate": 0.6},
     }
     r = _judge(vals)
-    assert r["D"].rank is None and "lacks idle_rate" in r["D"].eligibility_reason
-    # A: (1 + 1)/2; C: (0.5 + 0.5)/2; B: 0 — idle rate reversed; the 9 indicators no zone has are dropped
-    assert (r["A"].composite, r["C"].composite, r["B"].composite) == (
-        pytest.approx(1.0),
-        pytest.approx(0.5),
-        pytest.approx(0.0),
-    )
+    assert (r["D"].composite_low, r["D"].composite_high) == (pytest.approx(0.5), pytest.approx(1.0))
+    assert r["C"].composite == pytest.approx(0.625) and r["B"].composite == pytest.approx(0.25)
+    assert [(r[z].rank_best, r[z].rank_worst) for z in "ABCD"] == [(1, 1), (4, 4), (2, 3), (1, 3)]
+    # four zones: bottom third is r > 4 − 4/3 → ranks 3 and 4
+    assert [r[z].eligible_to_expand for z in "ABCD"] == [True, False, None, None]
+    assert "may or may not" in r["C"].eligibility_reason and r["C"].suggestion == "cannot_decide"
     assert "dropped" in r["A"].eligibility_reason
-    # three ranked zones: bottom third is r > 3 − 1 = 2 → only B
-    assert (r["A"].eligible_to_expand, r["C"].eligible_to_expand, r["B"].eligible_to_expand) == (
-        True,
-        True,
-        False,
-    )
+
+
+def test_interval_indicator_scores():
+    # an idle rate between 5% and 10% (undecided parcels) scores between 1 − 0.10/0.15 and 1 − 0.05/0.15
+    vals = {z: {"industrial_land_rate": 0.6, "idle_rate": 0.0} for z in ("A", "B", "C")}
+    r = _judge(vals, intervals={"C": ("idle_rate", 0.05, 0.10)})
+    assert r["C"].composite_low == pytest.approx((1 + 1 / 3) / 2)
+    assert r["C"].composite_high == pytest.approx((1 + 2 / 3) / 2)
+    assert (r["C"].rank_best, r["C"].rank_worst) == (3, 3) and r["C"].eligible_to_expand is False
 
 
 def test_ties_share_a_rank():
     vals = {z: {"industrial_land_rate": x} for z, x in (("A", 0.5), ("B", 0.5), ("C", 0.2))}
     r = _judge(vals)
     assert (r["A"].rank, r["B"].rank, r["C"].rank) == (1, 1, 3)
-    assert r["A"].composite == r["B"].composite == pytest.approx(1.0)
+    assert r["A"].composite == r["B"].composite == pytest.approx(0.5 / 0.6)
