@@ -91,11 +91,39 @@ def _relocation(ctx: Context) -> Outputs:
     return job_relocation(ctx)
 
 
+def _enterprises(ctx: Context) -> Outputs:
+    from analysis.land_jobs import job_enterprises
+
+    return job_enterprises(ctx)
+
+
+def _inefficient(ctx: Context) -> Outputs:
+    from analysis.land_jobs import job_inefficient
+
+    return job_inefficient(ctx)
+
+
+def _evidence(ctx: Context) -> Outputs:
+    from analysis.land_jobs import job_evidence
+
+    return job_evidence(ctx)
+
+
+def _intensity(ctx: Context) -> Outputs:
+    from analysis.land_jobs import job_intensity
+
+    return job_intensity(ctx)
+
+
 #: The registered jobs, in run order.
 JOBS: list[Job] = [
     Job("industrial", "R1 产业用地占比（60%规则）", ("landuse",), _industrial),
     Job("idle", "R4 供地记录与闲置土地认定", ("supply",), _idle),
     Job("unsupplied", "R4 批而未供、闲置土地率与尚可供应年限", ("approved", "supply"), _unsupplied),
+    Job("enterprises", "R5 企业分类（A/B/C）、企业名录与开发区亩均税收", ("enterprises",), _enterprises),
+    Job("inefficient", "R5 低效用地（容积率、建筑系数、投资强度、亩均税收）", ("supply",), _inefficient),
+    Job("evidence", "R5 遥感证据（建成比例、NDVI/NDBI，非认定结论）", ("supply", "landcover"), _evidence),
+    Job("intensity", "R6 集约利用评价、排名、扩区资格与增调降退", ("landuse",), _intensity),
     Job("relocation", "R7 开发区内村庄搬迁安置社区（选址、评分、分配）", ("villages",), _relocation),
 ]
 
