@@ -519,7 +519,7 @@ def run_enterprises(
     rule = EnterpriseRule.from_profile(profile)
     ents = read_enterprises(
         spec.path,
-        layer=spec.layer,
+        layer=spec.layer or spec.get("sheet"),
         fields=spec.get("fields"),
         amount_unit=spec.get("amount_unit"),
         area_unit=spec.get("area_unit", "m2"),

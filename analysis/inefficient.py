@@ -6,7 +6,8 @@ table (:mod:`geo.indicators`, 2008 by default) and the profile's ``[rules.R5]``:
 - **FAR** (容积率): Σ footprint × storey equivalents of the buildings clipped to the parcel ÷ parcel area
   (:mod:`geo.buildings`: a storey higher than 8 m counts twice), or the record's 建筑面积 ÷ parcel area
   (taken as 计容建筑面积: the records carry no storey heights). ``far_source = "auto"`` uses the buildings
-  when every storey is known, else the records, else the buildings' lower bound; both values are reported.
+  when the parcel has some and every storey is known, else the records, else the buildings (a lower bound,
+  or 0 without buildings); both values are reported.
   A lower bound decides only when it already meets the industry minimum.
 - **building coefficient** (建筑系数) = (buildings + structures + yards) footprint inside the parcel ÷
   parcel area (footprints clipped with the shared kernel; overlaps once) ≥ 30%.
@@ -253,8 +254,9 @@ def _far(
         order = (from_rec, from_bld)
     elif rule.far_source == "buildings_first":
         order = (from_bld, from_rec)
-    else:  # auto: buildings when every storey is known, else the records, else the buildings' lower bound
-        order = (from_bld if from_bld and not from_bld[1] else None, from_rec, from_bld)
+    else:  # auto: buildings (some, every storey known), else the records, else the buildings' lower bound
+        exact = from_bld is not None and not from_bld[1] and from_bld[0] > 0
+        order = (from_bld if exact else None, from_rec, from_bld)
     pick = next((o for o in order if o is not None), None)
     if pick is None:
         why = "neither a recorded floor area nor building footprints" if area else "the parcel has no area"

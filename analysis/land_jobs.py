@@ -206,3 +206,70 @@ def job_intensity(ctx: Context) -> Outputs:
     )
     ctx.results["intensity"] = res
     return res.outputs()
+
+
+def run_named_jobs(
+    project: Any,
+    *,
+    run: tuple[str, ...],
+    write: tuple[str, ...],
+    out_dir: Any = None,
+    overwrite: bool = False,
+    basemap: str = "osm",
+) -> tuple[dict[str, Any], Context]:
+    """Run some pipeline jobs of a project file (those its layers allow) and write only some outputs.
+
+    The subcommands ``devzone intensity`` and ``devzone enterprises --project`` use it: the R6 evaluation
+    needs what earlier jobs measure (R1 land use, R2 verdicts, R4 statuses and rates), but its folder holds
+    only its own sheets and layers.
+
+    Returns
+    -------
+    (paths, context)
+        The written files (empty without ``out_dir``) and the run context (results by job name).
+    """
+    from analysis.pipeline import JOBS, Context
+    from analysis.project import Project, load_project
+    from analysis.report import RunInfo, prepare_out_dir, write_outputs
+    from geo.layers import load_zones
+    from geo.profile import load_profile
+    from geo.qa import QALog
+
+    proj = project if isinstance(project, Project) else load_project(project)
+    out = prepare_out_dir(out_dir, overwrite=overwrite) if out_dir is not None else None
+    qa = QALog()
+    profile = load_profile(proj.profile)
+    zones, acrs = load_zones(proj.layers["zones"], crs=proj.crs, qa=qa)
+    ctx = Context(
+        project=proj,
+        zones=zones,
+        analysis_crs=acrs,
+        profile=profile,
+        qa=qa,
+        as_of=proj.as_of,
+        out_dir=out or proj.path.parent,
+        results={},
+    )
+    outputs = Outputs()
+    for job in JOBS:
+        if job.name not in run:
+            continue
+        missing = proj.missing(*job.needs)
+        if missing:
+            qa.add(
+                "job_skipped",
+                f"{job.title}: cannot decide, because the project file has no "
+                + ", ".join(f"[layers.{m}]" for m in missing),
+                layer=str(proj.path),
+                severity="warning",
+            )
+            continue
+        produced = job.run(ctx)
+        if job.name in write:
+            outputs.extend(produced)
+    paths: dict[str, Any] = {}
+    if out is not None:
+        inputs = tuple((role, spec.label) for role, spec in {**proj.layers, **proj.rasters}.items())
+        info = RunInfo(title=proj.name, as_of=proj.as_of, analysis_crs=acrs, profile=profile, inputs=inputs)
+        paths = write_outputs(out, outputs, info, qa, basemap=basemap, zones=zones)
+    return paths, ctx
