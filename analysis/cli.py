@@ -37,6 +37,19 @@ def _configure_logging(verbosity: int) -> None:
     root.setLevel(level)
     for noisy in ("fiona", "pyogrio", "rasterio", "matplotlib", "PIL", "urllib3"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+    # QA rows go to the workbook's QA sheet; by default the terminal gets a summary (echo_qa_summary)
+    logging.getLogger("geo.qa").setLevel(logging.DEBUG if verbosity >= 1 else logging.ERROR)
+
+
+def echo_qa_summary(qa: Any) -> None:
+    """Print one line per QA check with its count to stderr (the rows are in the QA sheet)."""
+    counts: dict[tuple[str, str], int] = {}
+    for row in qa.rows:
+        if row.severity in ("warning", "error"):
+            counts[(row.severity, row.check)] = counts.get((row.severity, row.check), 0) + 1
+    if counts:
+        parts = ", ".join(f"{n} {check}" for (_sev, check), n in sorted(counts.items()))
+        click.echo(f"QA: {parts} (details: the QA sheet of report.xlsx, or -v)", err=True)
 
 
 def devzone_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -100,6 +113,7 @@ def run_cmd(project_file: Path, out_dir: Path | None, overwrite: bool, basemap: 
 
     out = out_dir or Path("out") / project_file.stem
     paths, ctx = run_project(project_file, out, overwrite=overwrite, basemap=basemap, only=only)
+    echo_qa_summary(ctx.qa)
     if as_json:
         ind = ctx.results.get("industrial")
         echo_json({"files": {k: str(v) for k, v in paths.items()},

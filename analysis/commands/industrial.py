@@ -14,7 +14,7 @@ from geo.profile import load_profile
 from geo.qa import QALog
 from geo.zones import zone_overlaps
 
-from analysis.cli import cli, devzone_errors, echo_json, out_options
+from analysis.cli import cli, devzone_errors, echo_json, echo_qa_summary, out_options
 
 
 @cli.command("industrial")
@@ -64,6 +64,7 @@ def industrial_cmd(zones: Path, landuse: Path, zones_layer: str | None, landuse_
         paths = write_outputs(out, res.outputs(), info, qa, basemap=basemap, zones=zgdf)
         for kind, p in paths.items():
             click.echo(f"{kind}: {p}", err=True)
+    echo_qa_summary(qa)
     if as_json:
         for v in res.verdicts:
             echo_json(v.to_json())
