@@ -11,6 +11,13 @@ Method
    of mutually overlapping pieces is resolved so that no square metre counts twice: pieces of one class
    are unioned; between classes the class with the higher precedence keeps the overlap (ties: the
    feature that comes first in the layer). Every overlapping pair is reported with its area.
+   A land-use layer is (nearly) a coverage, so the exact predicates run only where an overlap is
+   possible (:func:`_suspect_pieces`): a source feature whose every edge is matched exactly once, in
+   the opposite direction, by an edge of another feature is "edge-matched". Every connected group of
+   mutually overlapping features holds at least one feature that is not (along the rim of the part
+   covered twice, some edge has no mirror edge, or its twin runs the same way), so the exact test,
+   started from the features that are not edge-matched and followed from feature to overlapping
+   feature, finds every overlapping pair that testing all pairs would, at a small part of the cost.
 4. Areas are planar, in the CRS of the inputs, which must be projected in metres.
 
 The identity ``Σ class areas + uncovered = zone area`` holds by construction; the tests check it against
@@ -186,8 +193,9 @@ def area_by_class(
     zi, li, geoms, areas = zi[keep], li[keep], geoms[keep], areas[keep]
     log.debug("area_by_class: %d pairs, %d inside, %d intersected", len(inside), inside.sum(), cross.sum())
 
+    suspect = _suspect_pieces(li, lgeoms, tree)
     pieces_zone, pieces_class, pieces_src, pieces_geom, pieces_area, overlap_rows = _resolve_overlaps(
-        zi, li, geoms, areas, labels, rank, layer.index.to_numpy(), keep_pieces
+        zi, li, geoms, areas, labels, rank, layer.index.to_numpy(), keep_pieces, suspect
     )
     zkeys = zones.index.to_numpy()
     table = (
@@ -226,15 +234,116 @@ def area_by_class(
     )
 
 
-def _overlap_pairs(zi: np.ndarray, geoms: np.ndarray) -> np.ndarray:
-    """Return index pairs (i < j) of pieces in the same zone whose interiors intersect."""
+_HASH = np.array(
+    [0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4EB2F165667C5], dtype=np.uint64
+)
+
+
+def _rings(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Return x, y and ring number of every vertex, the feature of each ring, and whether each ring runs
+    clockwise-for-an-exterior / anticlockwise-for-a-hole (its interior is then on its right)."""
+    if (shapely.get_type_id(geoms) == 3).all() and not shapely.get_num_interior_rings(geoms).any():
+        xy, ring = shapely.get_coordinates(geoms, return_index=True)
+        x, y = xy[:, 0], xy[:, 1]
+        same = ring[:-1] == ring[1:]
+        twice_area = np.bincount(ring[:-1][same], weights=(x[:-1] * y[1:] - x[1:] * y[:-1])[same],
+                                 minlength=len(geoms))
+        return x, y, ring, np.arange(len(geoms)), twice_area < 0
+    parts, part_of = shapely.get_parts(geoms, return_index=True)
+    rings, ring_part = shapely.get_rings(parts, return_index=True)
+    xy, ring = shapely.get_coordinates(rings, return_index=True)
+    exterior = np.r_[True, ring_part[1:] != ring_part[:-1]]
+    return xy[:, 0], xy[:, 1], ring, part_of[ring_part], shapely.is_ccw(rings) != exterior
+
+
+def _vertex_hash(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    hx = x.view(np.uint64) * _HASH[0]
+    hy = y.view(np.uint64) * _HASH[1]
+    return hx ^ (hy << np.uint64(29)) ^ (hy >> np.uint64(35)) ^ (hx >> np.uint64(31))
+
+
+def _not_edge_matched(geoms: np.ndarray) -> np.ndarray:
+    """Flag features with an edge that is not matched exactly once, in the opposite direction, by another
+    edge (same coordinates, bit for bit); features of a clean coverage are flagged only at its rim."""
+    x, y, ring, feature_of_ring, reverse = _rings(geoms)
+    vh = _vertex_hash(x, y)
+    m = np.flatnonzero(ring[:-1] == ring[1:])  # edge m runs from vertex m to vertex m + 1
+    h = vh[m] ^ vh[m + 1]  # the same for both directions; collisions only leave edges unmatched
+    order = np.argsort(h)
+    hs = h[order]
+    first = np.flatnonzero(np.r_[True, hs[1:] != hs[:-1]])
+    two = first[np.diff(np.r_[first, len(m)]) == 2]
+    e1, e2 = order[two], order[two + 1]
+    v1, v2 = m[e1], m[e2]
+    # a match runs the other way once both rings are oriented interior-left
+    same = reverse[ring[v1]] == reverse[ring[v2]]
+    j, k = np.where(same, v2 + 1, v2), np.where(same, v2, v2 + 1)
+    ok = (x[v1] == x[j]) & (y[v1] == y[j]) & (x[v1 + 1] == x[k]) & (y[v1 + 1] == y[k])
+    matched = np.zeros(len(m), dtype=bool)
+    matched[e1[ok]] = True
+    matched[e2[ok]] = True
+    bad = m[~matched]
+    bad = bad[(x[bad] != x[bad + 1]) | (y[bad] != y[bad + 1])]  # repeated points are not edges
+    flagged = np.zeros(len(geoms), dtype=bool)
+    flagged[feature_of_ring[ring[bad]]] = True
+    return flagged
+
+
+def _overlap_closure(geoms: np.ndarray, seeds: np.ndarray) -> np.ndarray:
+    """Flag every feature connected to a seed by a chain of overlapping features (exact predicates)."""
+    tree = shapely.STRtree(geoms)
+    involved = np.zeros(len(geoms), dtype=bool)
+    queried = np.zeros(len(geoms), dtype=bool)
+    frontier = seeds.copy()
+    while frontier.any():
+        queried |= frontier
+        q = np.flatnonzero(frontier)
+        found = [tree.query(geoms[q], predicate=p) for p in ("overlaps", "contains", "within")]
+        a = q[np.concatenate([f[0] for f in found])]
+        b = np.concatenate([f[1] for f in found])
+        ok = a != b
+        involved[a[ok]] = True
+        involved[b[ok]] = True
+        frontier = involved & ~queried
+    return involved
+
+
+def _suspect_pieces(li: np.ndarray, lgeoms: np.ndarray, tree: shapely.STRtree) -> np.ndarray:
+    """Return a mask of the pieces whose source feature overlaps another source feature.
+
+    Two pieces can only overlap when their sources do. The sources are checked for edge matching
+    against every feature near them (``tree`` indexes the whole class layer); from those that are not
+    edge-matched the exact predicates follow overlaps to every feature overlapping another (see the
+    module notes for why none is missed). The argument needs valid polygons: with an invalid source,
+    every piece is suspect and the exact test runs on all of them, as it did before this pre-test.
+    """
+    if len(li) < 2:
+        return np.zeros(len(li), dtype=bool)
+    src = np.unique(li)
+    sgeoms = lgeoms[src]
+    if not shapely.is_valid(sgeoms).all():
+        return np.ones(len(li), dtype=bool)
+    near = np.unique(tree.query(sgeoms)[1])
+    seeds = _not_edge_matched(lgeoms[near])[np.searchsorted(near, src)]
+    if not seeds.any():
+        return np.zeros(len(li), dtype=bool)
+    return np.isin(li, src[_overlap_closure(sgeoms, seeds)])
+
+
+def _overlap_pairs(zi: np.ndarray, geoms: np.ndarray, suspect: np.ndarray | None = None) -> np.ndarray:
+    """Return index pairs (i < j) of pieces in the same zone whose interiors intersect.
+
+    Only pairs with at least one ``suspect`` piece are tested (all pieces when ``suspect`` is None).
+    """
     if len(geoms) < 2:
         return np.empty((0, 2), dtype=np.intp)
+    query = np.arange(len(geoms)) if suspect is None else np.flatnonzero(suspect)
+    if len(query) == 0:
+        return np.empty((0, 2), dtype=np.intp)
     tree = shapely.STRtree(geoms)
-    a1, b1 = tree.query(geoms, predicate="overlaps")
-    a2, b2 = tree.query(geoms, predicate="contains")
-    a = np.concatenate([a1, a2])
-    b = np.concatenate([b1, b2])
+    found = [tree.query(geoms[query], predicate=p) for p in ("overlaps", "contains", "within")]
+    a = query[np.concatenate([f[0] for f in found])]
+    b = np.concatenate([f[1] for f in found])
     ok = (a != b) & (zi[a] == zi[b])
     pairs = np.column_stack([np.minimum(a[ok], b[ok]), np.maximum(a[ok], b[ok])])
     return np.unique(pairs, axis=0) if len(pairs) else pairs
@@ -262,9 +371,10 @@ def _resolve_overlaps(
     rank: Callable[[str], int],
     source_ids: np.ndarray,
     keep_pieces: bool,
+    suspect: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[tuple]]:
     classes = labels[li]
-    pairs = _overlap_pairs(zi, geoms)
+    pairs = _overlap_pairs(zi, geoms, suspect)
     if len(pairs) == 0:
         src = source_ids[li].astype(str)
         return zi, classes, src, geoms, areas, []
