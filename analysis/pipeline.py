@@ -9,8 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 
@@ -23,7 +24,7 @@ from geo.zones import zone_overlaps
 from analysis.project import Project, load_project
 from analysis.report import Outputs, RunInfo, prepare_out_dir, write_outputs
 
-__all__ = ["JOBS", "Context", "Job", "run_project"]
+__all__ = ["JOBS", "Context", "Job", "run_jobs", "run_project"]
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,9 @@ class Context:
     as_of: dt.date
     out_dir: Path
     results: dict[str, object]
+    #: Run options from the caller (``zone_ids``: the zones whose files are written; ``documents``: TXT header
+    #: values), for jobs that write per-zone files.
+    options: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -115,6 +119,18 @@ def _intensity(ctx: Context) -> Outputs:
     return job_intensity(ctx)
 
 
+def _boundary_docs(ctx: Context) -> Outputs:
+    from analysis.boundary_docs import job_boundary_docs
+
+    return job_boundary_docs(ctx)
+
+
+def _printmaps(ctx: Context) -> Outputs:
+    from analysis.printmaps import job_printmaps
+
+    return job_printmaps(ctx)
+
+
 #: The registered jobs, in run order.
 JOBS: list[Job] = [
     Job("industrial", "R1 产业用地占比（60%规则）", ("landuse",), _industrial),
@@ -125,6 +141,9 @@ JOBS: list[Job] = [
     Job("evidence", "R5 遥感证据（建成比例、NDVI/NDBI，非认定结论）", ("supply", "landcover"), _evidence),
     Job("intensity", "R6 集约利用评价、排名、扩区资格与增调降退", ("landuse",), _intensity),
     Job("relocation", "R7 开发区内村庄搬迁安置社区（选址、评分、分配）", ("villages",), _relocation),
+    Job("boundary_docs", "四至、界址点坐标成果表与坐标交换文件", (), _boundary_docs),
+    # keep last: the print maps draw what the other jobs found
+    Job("printmaps", "开发区出图（PNG、PDF）", (), _printmaps),
 ]
 
 
@@ -139,13 +158,28 @@ def run_project(
     (paths, context)
         The written files by kind, and the run context (results by job name).
     """
+    outputs, ctx, info = run_jobs(project, out_dir, overwrite=overwrite, only=only)
+    paths = write_outputs(ctx.out_dir, outputs, info, ctx.qa, basemap=basemap, zones=ctx.zones)
+    return paths, ctx
+
+
+def run_jobs(
+    project: Project | str | Path, out_dir: str | Path, *, overwrite: bool = False, only: tuple[str, ...] = (),
+    options: dict[str, Any] | None = None,
+) -> tuple[Outputs, Context, RunInfo]:
+    """Run every job the project has layers for; return their outputs unwritten (jobs' own files are written).
+
+    Returns
+    -------
+    (outputs, context, run info)
+    """
     proj = project if isinstance(project, Project) else load_project(project)
     out = prepare_out_dir(out_dir, overwrite=overwrite)
     qa = QALog()
     profile = load_profile(proj.profile)
     zones, acrs = load_zones(proj.layers["zones"], crs=proj.crs, qa=qa)
     zone_overlaps(zones, layer=proj.layers["zones"].label, qa=qa)
-    ctx = Context(proj, zones, acrs, profile, qa, proj.as_of, out, {})
+    ctx = Context(proj, zones, acrs, profile, qa, proj.as_of, out, {}, dict(options or {}))
     outputs = Outputs()
     for job in JOBS:
         if only and job.name not in only:
@@ -159,5 +193,4 @@ def run_project(
         outputs.extend(job.run(ctx))
     inputs = tuple((role, spec.label) for role, spec in {**proj.layers, **proj.rasters}.items())
     info = RunInfo(title=proj.name, as_of=proj.as_of, analysis_crs=acrs, profile=profile, inputs=inputs)
-    paths = write_outputs(out, outputs, info, qa, basemap=basemap, zones=zones)
-    return paths, ctx
+    return outputs, ctx, info

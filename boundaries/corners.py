@@ -5,22 +5,25 @@ For each zone:
 - **Extreme points.** The east-, west-, south- and north-most boundary points (max / min easting, min /
   max northing), named by their number in the boundary-point table (:mod:`boundaries.boundary_points`);
   ties within 1 mm go to the first in that table's order.
-- **The named feature beyond each side (东至、西至、南至、北至).** The side region of direction *v* is the
-  land swept when the zone (its outer boundary, holes filled) is pushed *search_m* metres in direction
-  *v*, minus the zone: what lies just beyond that side, outward. Among the named features (roads,
-  rivers, place names) that reach into the region, the one nearest the zone wins; features within
-  ``tie_m`` of the nearest are ranked by how much of the side they run along (their extent across *v*
-  inside the region), then by name. A feature that runs *through* the zone and out on the opposite
-  side too (a road crossing the zone from north to south) does not bound it on that axis: it is chosen
-  only when nothing else is found, and flagged ``through``. Pieces of one name (road segments) count as
-  one feature. With none within ``search_m``: "cannot name, because no named feature within N m".
+- **The sides.** Each edge of the zone's outer boundary (holes are ignored) faces the direction its
+  outward normal is within 45° of, so the boundary splits into an east, north, west and south side.
+- **The named feature beyond each side (东至、西至、南至、北至).** A side's region is the land within
+  ``search_m`` metres outside its edges (a one-sided buffer of the side's edge chains, minus the zone).
+  Among the named features (roads, rivers, place names) that reach into the region, the one nearest the
+  zone wins; features within ``tie_m`` of the nearest are ranked by how much of the side they run along
+  (their extent across the direction inside the region), then by name. Pieces of one name (road
+  segments) count as one feature. A feature that runs *through* the zone — inside it and out beyond the
+  opposite side too, like a road crossing the zone from west to east — does not bound it on that axis
+  and is never used for it. With none left: "cannot name, because no named feature within N m" (or
+  "… the only named features within N m run through the zone").
 
-Multi-part zones are described as a whole (the swept regions of all parts together).
+Multi-part zones are described as a whole (the sides of all parts together).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -29,7 +32,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from shapely.affinity import translate
+from shapely.geometry.polygon import orient
 
 from boundaries.boundary_points import boundary_points
 from geo.crs import crs_label
@@ -50,7 +53,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: Usual name fields, most Chinese first: OSM ``name:zh``, 名称, MC, 地名名称 DMMC, 河流名称 HLMC, road names.
+#: Usual name fields, most Chinese first: OSM ``name:zh``, 名称, MC, 地名 DMMC, 河流 HLMC, 村 CUNMC,
+#: 居民点 JMDMC, 坐落单位 ZLDWMC, road names, NAME.
 NAME_FIELDS = (
     "name:zh",
     "name_zh",
@@ -58,7 +62,9 @@ NAME_FIELDS = (
     "MC",
     "DMMC",
     "HLMC",
-    "DLMC_NAME",
+    "CUNMC",
+    "JMDMC",
+    "ZLDWMC",
     "ROADNAME",
     "ROAD_NAME",
     "NAME",
@@ -95,7 +101,6 @@ class SideName:
     layer: str | None
     distance_m: float | None
     along_m: float | None
-    through: bool
     text: str
     reason: str
 
@@ -185,25 +190,52 @@ def _filled(geom: shapely.Geometry) -> shapely.Geometry:
     return shapely.union_all([shapely.Polygon(p.exterior) for p in parts if isinstance(p, shapely.Polygon)])
 
 
+def _chains(ring: np.ndarray, on_side: np.ndarray) -> list[np.ndarray]:
+    """Return runs of consecutive edges marked ``on_side`` of a closed ring as vertex arrays."""
+    n = len(on_side)
+    if on_side.all():
+        return [ring]
+    start = int(np.flatnonzero(~on_side)[0]) + 1  # begin just after an edge not on the side
+    order = [(start + k) % n for k in range(n)]
+    chains, cur = [], []
+    for i in order:
+        if on_side[i]:
+            cur = cur or [ring[i]]
+            cur.append(ring[i + 1])
+        elif cur:
+            chains.append(np.asarray(cur))
+            cur = []
+    if cur:
+        chains.append(np.asarray(cur))
+    return chains
+
+
 def side_region(geom: shapely.Geometry, direction: tuple[float, float], search_m: float) -> shapely.Geometry:
-    """Return the land swept by pushing ``geom`` (holes filled) ``search_m`` m in ``direction``, minus it.
+    """Return the land within ``search_m`` m outside the zone's edges that face ``direction``.
+
+    An edge faces a direction when its outward normal is within 45° of it (each edge faces exactly one of
+    east, north, west, south). Holes are ignored (the zone is filled first).
 
     >>> from shapely import box
     >>> side_region(box(0, 0, 10, 10), (1.0, 0.0), 5.0).bounds
     (10.0, 0.0, 15.0, 10.0)
     """
     filled = _filled(geom)
-    dx, dy = direction[0] * search_m, direction[1] * search_m
-    moved = translate(filled, dx, dy)
-    quads = []
+    target = math.atan2(direction[1], direction[0])
+    pieces = []
     for poly in getattr(filled, "geoms", [filled]):
-        xy = np.asarray(poly.exterior.coords)[:, :2]
-        p, q = xy[:-1], xy[1:]
-        shift = np.array([dx, dy])
-        ring = np.stack([p, q, q + shift, p + shift, p], axis=1)
-        quads.extend(g for g in shapely.polygons(ring) if g.area > 0)
-    swept = shapely.union_all([filled, moved, *quads])
-    return shapely.difference(swept, filled)
+        ring = np.asarray(orient(poly, 1.0).exterior.coords)[:, :2]
+        d = np.diff(ring, axis=0)
+        normal = np.arctan2(-d[:, 0], d[:, 1])  # outward normal (dy, -dx) of a counter-clockwise ring
+        diff = (normal - target + math.pi) % (2 * math.pi) - math.pi
+        on_side = (diff >= -math.pi / 4) & (diff < math.pi / 4) & (np.hypot(d[:, 0], d[:, 1]) > 0)
+        if not on_side.any():
+            continue
+        for chain in _chains(ring, on_side):
+            pieces.append(shapely.LineString(chain).buffer(-search_m, single_sided=True, join_style="round"))
+    if not pieces:
+        return shapely.Polygon()
+    return shapely.difference(shapely.union_all(pieces), filled)
 
 
 def _extremes(pts: pd.DataFrame) -> tuple[ExtremePoint, ...]:
@@ -262,36 +294,24 @@ def _pick(c: pd.DataFrame, side: str, label: str, search_m: float, tie_m: float,
     if no_layer:
         reason = "cannot name, because no roads, rivers or place-names layer was given"
         return SideName(
-            side,
-            label,
-            None,
-            None,
-            None,
-            None,
-            False,
-            f"{label}：无法命名（未提供道路、河流或地名图层）",
-            reason,
+            side, label, None, None, None, None, f"{label}：无法命名（未提供道路、河流或地名图层）", reason
         )
-    if c.empty:
-        reason = f"cannot name, because no named feature within {search_m:g} m"
-        return SideName(
-            side,
-            label,
-            None,
-            None,
-            None,
-            None,
-            False,
-            f"{label}：无法命名（{search_m:g} 米内无有名称的道路、河流或地名）",
-            reason,
-        )
-    pool = c[~c["through"]] if (~c["through"]).any() else c
+    pool = c[~c["through"].astype(bool)] if len(c) else c
+    if pool.empty:
+        crossing = "、".join(sorted(c["name"])) if len(c) else ""
+        if crossing:
+            reason = (
+                f"cannot name, because the only named features within {search_m:g} m ({crossing}) run "
+                "through the zone and do not bound it on this side"
+            )
+            text = f"{label}：无法命名（{search_m:g} 米内仅有穿越开发区的{crossing}）"
+        else:
+            reason = f"cannot name, because no named feature within {search_m:g} m"
+            text = f"{label}：无法命名（{search_m:g} 米内无有名称的道路、河流或地名）"
+        return SideName(side, label, None, None, None, None, text, reason)
     near = pool[pool["distance_m"] <= pool["distance_m"].min() + tie_m]
     best = near.sort_values(["along_m", "name"], ascending=[False, True]).iloc[0]
-    through = bool(best["through"])
-    reason = f"nearest named feature beyond the side, {best['distance_m']:.1f} m from the boundary" + (
-        "; it runs through the zone, no other named feature is within reach" if through else ""
-    )
+    reason = f"nearest named feature beyond the side, {best['distance_m']:.1f} m from the boundary"
     return SideName(
         side,
         label,
@@ -299,7 +319,6 @@ def _pick(c: pd.DataFrame, side: str, label: str, search_m: float, tie_m: float,
         str(best["layer"]),
         float(best["distance_m"]),
         float(best["along_m"]),
-        through,
         f"{label}{best['name']}",
         reason,
     )
@@ -393,7 +412,6 @@ def four_sides_frame(results: Sequence[FourSides]) -> pd.DataFrame:
                     "layer": s.layer,
                     "distance_m": s.distance_m,
                     "along_m": s.along_m,
-                    "through": s.through,
                     "text": s.text,
                     "reason": s.reason,
                     "search_m": r.search_m,

@@ -170,6 +170,7 @@ class MapLayer:
     facecolor: str = "none"
     edgecolor: str = "#333333"
     linewidth: float = 0.6
+    linestyle: str = "solid"
     alpha: float = 1.0
     hatch: str | None = None
     zorder: float = 2
@@ -218,9 +219,13 @@ def _extent(
     return cx - w / 2, cx + w / 2, cy - h / 2, cy + h / 2
 
 
-def _draw_layer(ax: object, layer: MapLayer, handles: list) -> None:
+def _draw_layer(ax: object, layer: MapLayer, handles: list, view: shapely.Geometry) -> None:
+    """Draw the part of a layer inside ``view``; a layer with nothing in view gets no legend entry."""
     gdf = layer.gdf
     if gdf is None or len(gdf) == 0:
+        return
+    gdf = gdf[gdf.intersects(view)]
+    if len(gdf) == 0:
         return
     groups = (
         [(k, gdf[gdf[layer.column] == k], c) for k, c in layer.colours.items()]
@@ -238,6 +243,7 @@ def _draw_layer(ax: object, layer: MapLayer, handles: list) -> None:
                 facecolor=colour,
                 edgecolor=layer.edgecolor,
                 linewidth=layer.linewidth,
+                linestyle=layer.linestyle,
                 alpha=layer.alpha,
                 hatch=layer.hatch,
                 zorder=layer.zorder,
@@ -248,14 +254,27 @@ def _draw_layer(ax: object, layer: MapLayer, handles: list) -> None:
                 hatch=layer.hatch,
                 alpha=layer.alpha,
                 linewidth=max(layer.linewidth, 0.6),
+                linestyle=layer.linestyle,
                 label=label,
             )
         elif "Line" in kind:
             line_colour = colour if colour != "none" else layer.edgecolor
             sub.plot(
-                ax=ax, color=line_colour, linewidth=layer.linewidth, alpha=layer.alpha, zorder=layer.zorder
+                ax=ax,
+                color=line_colour,
+                linewidth=layer.linewidth,
+                linestyle=layer.linestyle,
+                alpha=layer.alpha,
+                zorder=layer.zorder,
             )
-            handle = Line2D([], [], color=line_colour, linewidth=max(layer.linewidth, 1.0), label=label)
+            handle = Line2D(
+                [],
+                [],
+                color=line_colour,
+                linewidth=max(layer.linewidth, 1.0),
+                linestyle=layer.linestyle,
+                label=label,
+            )
         else:
             pt_colour = colour if colour != "none" else layer.edgecolor
             sub.plot(ax=ax, color=pt_colour, markersize=layer.markersize, zorder=layer.zorder)
@@ -302,16 +321,22 @@ def _label_features(ax: object, gdf: gpd.GeoDataFrame, layer: MapLayer) -> None:
         )
 
 
+_NO_LINE_START = set("，。、；：）」』》！？,.;:)")
+
+
 def _wrap(text: str, width: int) -> list[str]:
-    """Wrap text by display width (a CJK character counts 2)."""
+    """Wrap text by display width (a CJK character counts 2), never inside a run of ASCII letters/digits."""
+    import re
+
+    tokens = re.findall(r"[A-Za-z0-9.,:%+\-]+|.", text)
     lines, cur, w = [], "", 0
-    for ch in text:
-        cw = 2 if ord(ch) > 0x2E80 else 1
-        if w + cw > width and cur:
+    for tok in tokens:
+        tw = sum(2 if ord(ch) > 0x2E80 else 1 for ch in tok)
+        if w + tw > width and cur and tok not in _NO_LINE_START:
             lines.append(cur)
             cur, w = "", 0
-        cur += ch
-        w += cw
+        cur += tok
+        w += tw
     return [*lines, cur] if cur else lines
 
 
@@ -459,10 +484,15 @@ def _convergence(crs: CRS, x: float, y: float) -> float | None:
         return None
 
 
-def _points(ax: object, pts: gpd.GeoDataFrame) -> None:
+def _points(ax: object, pts: gpd.GeoDataFrame, min_sep: float) -> None:
+    """Mark every point; label them in order, skipping a label closer than ``min_sep`` to one placed."""
     halo = [patheffects.withStroke(linewidth=2, foreground="white")]
     ax.scatter(pts.geometry.x, pts.geometry.y, s=6, color="black", zorder=30)
+    placed: list[tuple[float, float]] = []
     for x, y, label in zip(pts.geometry.x, pts.geometry.y, pts["point"], strict=True):
+        if any(math.hypot(x - px, y - py) < min_sep for px, py in placed):
+            continue
+        placed.append((x, y))
         ax.annotate(
             str(label),
             (x, y),
@@ -627,7 +657,7 @@ def _compose(
 ) -> Figure:
     w_px, h_px = paper_pixels(paper_mm, dpi)
     fig = Figure(figsize=(w_px / dpi, h_px / dpi), dpi=dpi, facecolor="white")
-    rect = (0.06, 0.12, 0.62, 0.76)
+    rect = (0.06, 0.17, 0.62, 0.72)
     ax = fig.add_axes(rect)
     box_w, box_h = fig.get_figwidth() * rect[2], fig.get_figheight() * rect[3]
     extent = _extent(np.asarray(focus.total_bounds, dtype=float), box_w, box_h, margin)
@@ -636,11 +666,11 @@ def _compose(
     ax.set_aspect("equal", adjustable="box")
     handles: list = []
     for layer in layers:
-        _draw_layer(ax, layer, handles)
+        _draw_layer(ax, layer, handles, shapely.box(extent[0], extent[2], extent[1], extent[3]))
     ax.set_xlim(extent[0], extent[1])
     ax.set_ylim(extent[2], extent[3])
     if points is not None and len(points):
-        _points(ax, points)
+        _points(ax, points, min_sep=0.025 * (extent[1] - extent[0]))
     _grid(ax, extent, crs, zone_prefix)
     scale = _scale_bar(ax, extent, box_w * 0.0254)
     _north_arrow(ax)
@@ -654,7 +684,7 @@ def _compose(
         fontsize=9,
         color="#333333",
     )
-    panel = fig.add_axes((0.71, 0.12, 0.27, 0.76))
+    panel = fig.add_axes((0.71, 0.17, 0.27, 0.72))
     panel.set_axis_off()
     leg = panel.legend(
         handles=handles,
@@ -688,7 +718,8 @@ def _compose(
         + (f"，图幅中心子午线收敛角 {gamma:+.2f}°" if gamma is not None else "")
         + f"；比例尺 {scale}",
     ]
+    foot = [seg for line in foot for seg in _wrap(line, 230)]
     fig.text(
-        0.06, 0.045, "\n".join(foot), ha="left", va="center", fontsize=6.5, color="#333333", linespacing=1.5
+        0.06, 0.02, "\n".join(foot), ha="left", va="bottom", fontsize=6.5, color="#333333", linespacing=1.5
     )
     return fig

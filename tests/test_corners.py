@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 import pytest
-from shapely import LineString, MultiPolygon, Point
+from shapely import LineString, MultiPolygon, Point, Polygon
 
 from boundaries.corners import describe_four_sides, four_sides_frame, named_features, side_region
 from geo.errors import CRSError, SchemaError
@@ -62,7 +62,6 @@ def test_four_sides_of_the_crafted_layout():
     assert (sides["north"].name, sides["north"].distance_m) == ("纬一路", pytest.approx(20))
     assert (sides["south"].name, sides["south"].distance_m) == ("马颊河", pytest.approx(20))
     # 经三路 crosses the zone north-south, so it names neither the north nor the south side
-    assert not any(s.through for s in r.sides)
     assert sides["west"].name is None
     assert sides["west"].reason == "cannot name, because no named feature within 200 m"
     assert (
@@ -89,12 +88,23 @@ def test_extreme_points_follow_the_boundary_point_table():
     )
 
 
-def test_a_crossing_road_is_used_only_when_nothing_else_is_found():
+def test_a_crossing_road_never_names_the_sides_it_crosses():
+    # 经三路 runs north-south through the zone: north and south cannot be named by it
     roads = gpd.GeoDataFrame({"NAME": ["经三路"]}, geometry=[line((100, -300), (100, 400))], crs="EPSG:4526")
     r = describe_four_sides(zone(), named_features({"roads": roads}))[0]
     north = r.sides[3]
-    assert (north.name, north.through, north.distance_m) == ("经三路", True, pytest.approx(0))
-    assert "runs through the zone" in north.reason
+    assert north.name is None
+    assert "(经三路) run through the zone" in north.reason
+    assert north.text == "北至：无法命名（200 米内仅有穿越开发区的经三路）"
+
+
+def test_a_road_crossing_one_slanted_side_is_not_beyond_the_others():
+    # a zone whose west side leans (SW corner pushed 40 m east): the east-west road 纬二路 crosses the west
+    # and east sides only; it names neither north nor south (it does not face them), nor east/west (through)
+    g = Polygon([(X0 + 40, Y0), (X0 + 200, Y0), (X0 + 200, Y0 + 100), (X0, Y0 + 100)])
+    roads = gpd.GeoDataFrame({"NAME": ["纬二路"]}, geometry=[line((-300, 50), (500, 50))], crs="EPSG:4526")
+    r = describe_four_sides(zone(g), named_features({"roads": roads}))[0]
+    assert [s.name for s in r.sides] == [None, None, None, None]
 
 
 def test_ties_go_to_the_feature_running_along_more_of_the_side():
