@@ -234,9 +234,11 @@ def area_by_class(
     )
 
 
-_HASH = np.array(
-    [0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4EB2F165667C5], dtype=np.uint64
-)
+def _mix(z: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser: every input bit moves every output bit."""
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
 
 
 def _rings(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -257,9 +259,7 @@ def _rings(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
 
 
 def _vertex_hash(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    hx = x.view(np.uint64) * _HASH[0]
-    hy = y.view(np.uint64) * _HASH[1]
-    return hx ^ (hy << np.uint64(29)) ^ (hy >> np.uint64(35)) ^ (hx >> np.uint64(31))
+    return _mix(x.view(np.uint64) ^ _mix(y.view(np.uint64)))
 
 
 def _not_edge_matched(geoms: np.ndarray) -> np.ndarray:
