@@ -1,8 +1,8 @@
 """Who goes where: villages assigned to relocation sites by an exact solver (R7).
 
 The numeric core :func:`assign` needs no geometry (like spopt's ``from_cost_matrix``): populations,
-capacities and a village × site cost matrix (metres). The model (OR-Tools CP-SAT, an exact integer
-solver):
+capacities and a village × site cost matrix (metres). The model is a mixed-integer linear program solved
+exactly (HiGHS through ``scipy.optimize.milp``, relative gap 0; deterministic):
 
 - every village goes to one site (``allow_split=False``) or its people are divided among sites in whole
   persons (``allow_split=True``); a site used at all houses at least ``min_site_population`` people
@@ -11,7 +11,7 @@ solver):
 - first the number of people housed is maximised (so an infeasible case still houses whom it can), then,
   with that number fixed, the total travel Σ people × cost is minimised.
 
-Costs enter the solver rounded to whole metres; the reported total uses the exact costs. Villages left
+Costs enter the solver as they are (no rounding). Villages left
 without a site get a reason, found by checking each cause in turn: no site within reach, a village larger
 than every site within reach (kept whole), not enough total capacity within reach, the minimum
 community size (the model is solved again without it), villages kept whole (solved again with splitting),
@@ -29,9 +29,11 @@ import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-from ortools.sat.python import cp_model
+from scipy import sparse
+from scipy.optimize import Bounds, LinearConstraint, milp
 
 from geo.errors import DataError
 
@@ -102,6 +104,54 @@ class _Solved:
     status: str
 
 
+def _model(
+    pop: np.ndarray, cap: np.ndarray, reach: np.ndarray, *, min_pop: int, split: bool
+) -> dict[str, Any]:
+    """Variables: x per reachable village-site pair (a 0/1 choice, or people when split), then y per site."""
+    pairs = np.argwhere(reach & (pop[:, None] > 0))
+    n_x, k = len(pairs), reach.shape[1]
+    per = np.ones(n_x) if split else pop[pairs[:, 0]].astype(float)  # people per unit of x
+    rows = np.arange(n_x)
+    village = sparse.csr_matrix((np.ones(n_x), (pairs[:, 0], rows)), shape=(reach.shape[0], n_x + k))
+    load = sparse.csr_matrix((per, (pairs[:, 1], rows)), shape=(k, n_x + k))
+    cap_y = sparse.csr_matrix((cap.astype(float), (np.arange(k), n_x + np.arange(k))), shape=(k, n_x + k))
+    min_y = sparse.csr_matrix(
+        (np.full(k, float(min_pop)), (np.arange(k), n_x + np.arange(k))), shape=(k, n_x + k)
+    )
+    cons = [
+        LinearConstraint(village, -np.inf, pop.astype(float) if split else np.ones(reach.shape[0])),
+        LinearConstraint(load - cap_y, -np.inf, 0.0),
+        LinearConstraint(load - min_y, 0.0, np.inf),
+    ]
+    upper = np.concatenate(
+        [np.minimum(pop[pairs[:, 0]], cap[pairs[:, 1]]) if split else np.ones(n_x), np.ones(k)]
+    )
+    return {
+        "pairs": pairs,
+        "per": per,
+        "cons": cons,
+        "bounds": Bounds(0.0, upper.astype(float)),
+        "n_x": n_x,
+        "k": k,
+    }
+
+
+def _milp(
+    c: np.ndarray, md: dict[str, Any], extra: list[LinearConstraint], time_limit_s: float
+) -> tuple[np.ndarray, bool]:
+    res = milp(
+        c,
+        constraints=md["cons"] + extra,
+        integrality=np.ones(len(c)),
+        bounds=md["bounds"],
+        options={"time_limit": float(time_limit_s), "mip_rel_gap": 0.0, "presolve": True},
+    )
+    if res.x is None:
+        msg = f"the solver found no solution in {time_limit_s} s ({res.message})"
+        raise DataError(msg)
+    return np.round(res.x), res.status == 0
+
+
 def _solve(
     pop: np.ndarray,
     cap: np.ndarray,
@@ -112,52 +162,22 @@ def _solve(
     split: bool,
     time_limit_s: float,
 ) -> _Solved:
-    """Maximise the people housed, then minimise Σ people × rounded cost with that number fixed."""
-    best_housed: int | None = None
-    flows: dict[tuple[int, int], int] = {}
-    status = "optimal"
-    for phase in ("housed", "travel"):
-        m = cp_model.CpModel()
-        n, k = reach.shape
-        pairs = [(i, j) for i in range(n) for j in range(k) if reach[i, j] and pop[i] > 0]
-        if split:
-            x = {(i, j): m.NewIntVar(0, int(min(pop[i], cap[j])), f"x{i}_{j}") for i, j in pairs}
-            people = x
-        else:
-            x = {(i, j): m.NewBoolVar(f"z{i}_{j}") for i, j in pairs}
-            people = {(i, j): int(pop[i]) * v for (i, j), v in x.items()}
-        y = [m.NewBoolVar(f"y{j}") for j in range(k)]
-        for i in range(n):
-            mine = [people[(i, j)] if split else x[(i, j)] for j in range(k) if (i, j) in x]
-            m.Add(sum(mine) <= (int(pop[i]) if split else 1))
-        for j in range(k):
-            load = sum(people[(i, jj)] for (i, jj) in pairs if jj == j)
-            m.Add(load <= int(cap[j]) * y[j])
-            m.Add(load >= int(min_pop) * y[j])
-        housed = sum(people.values())
-        if phase == "housed":
-            m.Maximize(housed)
-        else:
-            m.Add(housed == best_housed)
-            m.Minimize(sum(round(float(cost[i, j])) * people[(i, j)] for (i, j) in pairs))
-        solver = cp_model.CpSolver()
-        solver.parameters.num_workers = 1
-        solver.parameters.random_seed = 0
-        solver.parameters.max_time_in_seconds = float(time_limit_s)
-        res = solver.Solve(m)
-        if res not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            msg = f"the solver found no solution in {time_limit_s} s (status {solver.StatusName(res)})"
-            raise DataError(msg)
-        if res == cp_model.FEASIBLE:
-            status = "feasible"
-        if phase == "housed":
-            best_housed = round(solver.ObjectiveValue())
-        else:
-            for (i, j), v in people.items():
-                val = int(solver.Value(v))
-                if val > 0:
-                    flows[(i, j)] = val
-    return _Solved(flows, status)
+    """Maximise the people housed, then minimise Σ people × cost with that number fixed (HiGHS MILP)."""
+    md = _model(pop, cap, reach, min_pop=min_pop, split=split)
+    n_x, k, pairs, per = md["n_x"], md["k"], md["pairs"], md["per"]
+    if n_x == 0:
+        return _Solved({}, "optimal")
+    housed = np.concatenate([per, np.zeros(k)])
+    x1, ok1 = _milp(-housed, md, [], time_limit_s)
+    best = float(housed @ x1)
+    travel = np.concatenate([per * cost[pairs[:, 0], pairs[:, 1]], np.zeros(k)])
+    x2, ok2 = _milp(travel, md, [LinearConstraint(housed[None, :], best, best)], time_limit_s)
+    flows = {
+        (int(i), int(j)): round(float(p * v))
+        for (i, j), p, v in zip(pairs, per, x2[:n_x], strict=True)
+        if v > 0
+    }
+    return _Solved(flows, "optimal" if ok1 and ok2 else "feasible")
 
 
 def _housed_of(flows: dict[tuple[int, int], int], n: int) -> np.ndarray:
@@ -318,8 +338,8 @@ def assign(
     )
     flows = tuple((i, j, int(p)) for (i, j), p in sorted(sol.flows.items()))
     notes = (
-        "OR-Tools CP-SAT: people housed maximised, then Σ people × distance minimised (distances rounded "
-        "to whole metres in the solver)",
+        "exact MILP (HiGHS via scipy.optimize.milp, relative gap 0): people housed maximised, then "
+        "Σ people × distance minimised with that number fixed",
         f"{int(housed.sum()):,} of {int(pop.sum()):,} people housed",
     )
     return AssignResult(
