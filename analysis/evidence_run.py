@@ -181,7 +181,8 @@ def run_evidence(
         if buildings is not None
         else None
     )
-    main = landcover or imagery
+    main = landcover if landcover is not None else imagery
+    assert main is not None  # checked above
     ev = evidence_rows(
         records,
         rule=rule,
@@ -192,7 +193,7 @@ def run_evidence(
         n_buildings=n_b,
         raster=str(main.path.name),
         raster_date=_date(main),
-    )  # type: ignore[union-attr]
+    )
     stats = pd.DataFrame({"parcel_id": records["parcel_id"], "zone_id": records.get("zone_id")})
     for part in (shares, indices):
         if part is not None:

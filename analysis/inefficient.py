@@ -250,6 +250,7 @@ def _far(
     rule: InefficientRule,
 ) -> tuple[IndicatorCheck, str]:
     from_rec, from_bld = _far_sources(row, meas, area)
+    order: tuple[tuple[float, bool, str] | None, ...]
     if rule.far_source == "records_first":
         order = (from_rec, from_bld)
     elif rule.far_source == "buildings_first":

@@ -344,7 +344,7 @@ def measure_intensity(
     """
     facts, geoms = _landuse_facts(landuse, zones) if landuse is not None else (None, None)
     b_zone = b_ind = None
-    if buildings is not None and facts is not None:
+    if buildings is not None and facts is not None and geoms is not None:
         b_zone = measure_buildings(zones.geometry, buildings)
         b_ind = measure_buildings(_series(geoms["industrial"], zones), buildings)
     built_in_sup: dict[str, float] = {}

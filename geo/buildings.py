@@ -332,7 +332,8 @@ def measure_buildings(areas: gpd.GeoSeries, buildings: gpd.GeoDataFrame) -> pd.D
         index=buildings.index,
         crs=buildings.crs,
     )
-    rank = {c: -float(c.split("|")[2]) for c in work["_class"].unique()}
+    # where footprints overlap, the lower storey equivalent keeps the overlap (never raises a FAR)
+    rank = {str(c): -round(float(str(c).split("|")[2]) * 100) for c in work["_class"].unique()}
     res = area_by_class(areas, work, class_column="_class", precedence=rank, keep_pieces=True)
     t = res.table
     parts = t["class"].str.split("|", expand=True)
