@@ -158,5 +158,7 @@ def test_area_identity(items, zone_pts, rank):
     covered_by_class = {c: hull.intersection(shapely.union_all(lay.geometry[lay["c"] == c].values)).area
                         for c in lay["c"].unique()}
     for c, area in _areas(res).items():
-        assert area <= covered_by_class[c] * (1 + 1e-9) + 1e-9  # a class never gets more than its own union
+        # a class never gets more than its own union; 1e-6 m² is the floating-point resolution of areas
+        # computed at 8-digit Gauss-Krüger eastings (two exact methods differ by ~1e-8 m² there)
+        assert area <= covered_by_class[c] + 1e-6
     assert np.isfinite(total)
