@@ -11,7 +11,8 @@ communities outside the zone, inside the urban planning area, each of at least 5
   overlap count once), giving its share inside. The population to house is apportioned by the profile's
   ``apportion``: ``area_share`` moves population × share (uniform density assumed, rounded up to whole
   persons); ``whole`` moves the whole village when the share is at least ``whole_village_min_share``
-  and nobody otherwise. Shares of ``sliver_m2`` or less are digitising slivers: the village is outside.
+  and nobody otherwise. A village with ``sliver_m2`` or less inside is outside; one with ``sliver_m2`` or
+  less outside is wholly inside (digitising slivers).
 
 The sites (:mod:`analysis.relocation_sites`), their quality (:mod:`analysis.relocation_quality`) and the
 assignment (:mod:`analysis.relocation_assign`) follow; :mod:`analysis.relocation_run` runs them all.
@@ -357,7 +358,8 @@ def villages_to_move(
         polys = repair_polygons(villages.loc[is_poly], layer=layer, qa=qa)
         sh = _polygon_shares(zones, polys)
         sh["share"] = np.where(sh["area_m2"] > 0, sh["inside_m2"] / sh["area_m2"], 0.0)
-        sh.loc[sh["inside_m2"] <= rule.sliver_m2, "share"] = 0.0
+        sh.loc[sh["inside_m2"] <= rule.sliver_m2, "share"] = 0.0  # a sliver inside: the village is outside
+        sh.loc[sh["area_m2"] - sh["inside_m2"] <= rule.sliver_m2, "share"] = 1.0  # a sliver outside: inside
         parts.append(sh)
     if (~is_poly).any():
         parts.append(_point_zones(zones, villages.loc[~is_poly]))
