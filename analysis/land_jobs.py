@@ -9,6 +9,8 @@ layers read here are kept in ``ctx.results`` for the next job (``supply_records`
 from __future__ import annotations
 
 import logging
+import tempfile
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
@@ -247,7 +249,7 @@ def run_named_jobs(
         profile=profile,
         qa=qa,
         as_of=proj.as_of,
-        out_dir=out or proj.path.parent,
+        out_dir=out or Path(tempfile.mkdtemp(prefix="devzone-")),  # files jobs write land in a scratch folder
         results={},
     )
     outputs = Outputs()
