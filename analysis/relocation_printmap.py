@@ -61,10 +61,19 @@ def _layers(run: RelocationRun, layers: dict[str, gpd.GeoDataFrame], people_m2: 
         g = run.constraints.layer(role) if run.constraints is not None else None
         if g is not None and len(g):
             out.append(MapLayer(g, label, facecolor=colour, edgecolor="none", linewidth=0, zorder=1))
+    pa = run.constraints.planning_area if run.constraints is not None else None
+    if pa is not None and len(pa):
+        out.append(
+            MapLayer(pa, "城市规划区", edgecolor="#1f78b4", linewidth=1.2, linestyle="dashed", zorder=2)
+        )
     if run.roads is not None and len(run.roads):
         out.append(
             MapLayer(
-                gpd.GeoDataFrame(geometry=run.roads), "道路", edgecolor="#9e9e9e", linewidth=0.7, zorder=2
+                gpd.GeoDataFrame(geometry=run.roads),
+                "道路（计算距离的路网）",
+                edgecolor="#9e9e9e",
+                linewidth=0.7,
+                zorder=2,
             )
         )
     out.append(
@@ -151,6 +160,11 @@ def draw(run: RelocationRun, path: Path, *, layers: dict[str, gpd.GeoDataFrame],
     if len(run.movers):
         parts.append(shapely.box(*run.movers.total_bounds))
     focus = gpd.GeoDataFrame(geometry=[shapely.envelope(shapely.union_all(parts))], crs=run.zones.crs)
+    # the largest village circle gets a radius of 2 % of the frame's width (area ∝ people)
+    minx, _, maxx, _ = focus.total_bounds
+    most = float(run.movers["population_to_house"].fillna(0).max()) if len(run.movers) else 0.0
+    if most > 0:
+        people_m2 = max(people_m2, np.pi * (0.02 * (maxx - minx)) ** 2 / most)
     r = run.result
     need = int(run.movers["population_to_house"].fillna(0).sum())
     info = [
