@@ -58,7 +58,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from boundaries.boundary_points import boundary_points, parcels_of
+from boundaries.boundary_points import boundary_points, listed_area_m2, parcels_of
 from geo.crs import crs_label
 from geo.errors import CRSError, DataError, EncodingError, InputError
 from geo.gk import DATUM_LABELS, GKZone, datum_of_label, gk_crs, gk_zone_of_crs
@@ -174,13 +174,13 @@ def write_boundary_txt(
     for zid, name, geom in zip(zones["zone_id"], zones["zone_name"], zones.geometry, strict=True):
         zp = pts[pts["zone_id"] == str(zid)]
         parts = parcels_of(geom)
-        for k, poly in enumerate(parts, start=1):
+        for k in range(1, len(parts) + 1):
             rows = zp[zp["parcel"] == k]
             pid = str(zid) if len(parts) == 1 else f"{zid}-{k}"
             pname = str(name) if len(parts) == 1 else f"{name}区块{_cn(k)}"
             fields = [
                 str(len(rows)),
-                f"{poly.area / M2_PER_HA:.4f}",
+                f"{listed_area_m2(rows) / M2_PER_HA:.4f}",
                 _clean(pid, "地块编号", qa, str(zid)),
                 _clean(pname, "地块名称", qa, str(zid)),
                 "面",
@@ -223,6 +223,11 @@ class _Parcel:
     line: int
     fields: list[str]
     rows: list[tuple[int, str, int, float, float]]
+    decimals: int = 3
+
+
+def _decimals_of(text: str) -> int:
+    return len(text.split(".", 1)[1]) if "." in text else 0
 
 
 def _decode(p: Path, encoding: str | None) -> str:
@@ -297,6 +302,9 @@ def _parcel_row(parcels: list[_Parcel], fields: list[str], n: int, line: str, p:
         )
         raise DataError(msg) from exc
     parcels[-1].rows.append((n, fields[0], ring, a, b))
+    if len(parcels[-1].rows) == 1:
+        parcels[-1].decimals = 9
+    parcels[-1].decimals = min(parcels[-1].decimals, _decimals_of(fields[2]), _decimals_of(fields[3]))
 
 
 def _kind(v: float) -> str:
@@ -564,7 +572,9 @@ def _frame(
                 layer=str(p),
                 feature=parcel.line,
             )
-        area_decl = _area_check(_declared(f, 1), area, parcel.line, p, qa)
+        # rounding the coordinates to d decimals moves a vertex ≤ 0.71·10⁻ᵈ m: the area ≤ perimeter × that
+        slack_m2 = float(geom.length) * 0.71 * 10.0 ** (-parcel.decimals)
+        area_decl = _area_check(_declared(f, 1), area, parcel.line, p, qa, slack_m2=slack_m2)
         rows.append(
             {
                 "zone_id": zone_id,
@@ -592,14 +602,18 @@ def _frame(
     return gdf
 
 
-def _area_check(text: str, area_m2: float, line: int, p: Path, qa: QALog) -> float | None:
-    """Compare a declared area (公顷) with the rings' area; a mismatch beyond the rounding is a QA row."""
+def _area_check(text: str, area_m2: float, line: int, p: Path, qa: QALog, *, slack_m2: float) -> float | None:
+    """Compare a declared area (公顷) with the rings' area; a mismatch beyond the rounding is a QA row.
+
+    Allowed: half a unit of the declared area's last decimal, plus ``slack_m2`` (what rounding the listed
+    coordinates can change: the declaring tool may have measured the unrounded polygon).
+    """
     m = re.search(r"[-+]?\d+(\.\d*)?", text or "")
     if not m:
         return None
     value = float(m.group())
     decimals = len(m.group(1)) - 1 if m.group(1) else 0
-    tol_ha = 0.5 * 10.0 ** (-decimals) + 1e-4
+    tol_ha = 0.5 * 10.0 ** (-decimals) + slack_m2 / M2_PER_HA + 1e-9
     if abs(value - area_m2 / M2_PER_HA) > tol_ha:
         qa.add(
             "txt_area",

@@ -11,7 +11,8 @@ For each zone:
   ``search_m`` metres outside its edges (a one-sided buffer of the side's edge chains, minus the zone).
   Among the named features (roads, rivers, place names) that reach into the region, the one nearest the
   zone wins; features within ``tie_m`` of the nearest are ranked by how much of the side they run along
-  (their extent across the direction inside the region), then by name. Pieces of one name (road
+  (the length of the side's edges within their distance + ``tie_m`` of them: for a neighbouring polygon,
+  the shared boundary), then by name. Pieces of one name (road
   segments) count as one feature. A feature that runs *through* the zone — inside it and out beyond the
   opposite side too, like a road crossing the zone from west to east — does not bound it on that axis
   and is never used for it. With none left: "cannot name, because no named feature within N m" (or
@@ -49,6 +50,8 @@ __all__ = [
     "describe_four_sides",
     "four_sides_frame",
     "named_features",
+    "side_chains",
+    "side_region",
 ]
 
 log = logging.getLogger(__name__)
@@ -210,32 +213,44 @@ def _chains(ring: np.ndarray, on_side: np.ndarray) -> list[np.ndarray]:
     return chains
 
 
-def side_region(geom: shapely.Geometry, direction: tuple[float, float], search_m: float) -> shapely.Geometry:
-    """Return the land within ``search_m`` m outside the zone's edges that face ``direction``.
+def side_chains(geom: shapely.Geometry, direction: tuple[float, float]) -> shapely.Geometry:
+    """Return the edges of the zone's outer boundary that face ``direction``, as lines.
 
     An edge faces a direction when its outward normal is within 45° of it (each edge faces exactly one of
     east, north, west, south). Holes are ignored (the zone is filled first).
 
     >>> from shapely import box
-    >>> side_region(box(0, 0, 10, 10), (1.0, 0.0), 5.0).bounds
-    (10.0, 0.0, 15.0, 10.0)
+    >>> side_chains(box(0, 0, 10, 10), (0.0, 1.0)).wkt
+    'MULTILINESTRING ((10 10, 0 10))'
     """
-    filled = _filled(geom)
     target = math.atan2(direction[1], direction[0])
-    pieces = []
-    for poly in getattr(filled, "geoms", [filled]):
+    lines = []
+    for poly in getattr(_filled(geom), "geoms", [_filled(geom)]):
         ring = np.asarray(orient(poly, 1.0).exterior.coords)[:, :2]
         d = np.diff(ring, axis=0)
         normal = np.arctan2(-d[:, 0], d[:, 1])  # outward normal (dy, -dx) of a counter-clockwise ring
         diff = (normal - target + math.pi) % (2 * math.pi) - math.pi
         on_side = (diff >= -math.pi / 4) & (diff < math.pi / 4) & (np.hypot(d[:, 0], d[:, 1]) > 0)
-        if not on_side.any():
-            continue
-        for chain in _chains(ring, on_side):
-            pieces.append(shapely.LineString(chain).buffer(-search_m, single_sided=True, join_style="round"))
-    if not pieces:
+        if on_side.any():
+            lines += [shapely.LineString(c) for c in _chains(ring, on_side)]
+    return shapely.MultiLineString(lines)
+
+
+def side_region(geom: shapely.Geometry, direction: tuple[float, float], search_m: float) -> shapely.Geometry:
+    """Return the land within ``search_m`` m outside the zone's edges that face ``direction``.
+
+    The region is a one-sided buffer, outward, of the side's edge chains (:func:`side_chains`), minus the
+    zone.
+
+    >>> from shapely import box
+    >>> side_region(box(0, 0, 10, 10), (1.0, 0.0), 5.0).bounds
+    (10.0, 0.0, 15.0, 10.0)
+    """
+    chains = side_chains(geom, direction)
+    if chains.is_empty:
         return shapely.Polygon()
-    return shapely.difference(shapely.union_all(pieces), filled)
+    pieces = [c.buffer(-search_m, single_sided=True, join_style="round") for c in chains.geoms]
+    return shapely.difference(shapely.union_all(pieces), _filled(geom))
 
 
 def _extremes(pts: pd.DataFrame) -> tuple[ExtremePoint, ...]:
@@ -254,40 +269,47 @@ def _extremes(pts: pd.DataFrame) -> tuple[ExtremePoint, ...]:
     return tuple(out)
 
 
+_EMPTY = ["name", "layer", "distance_m", "along_m", "through"]
+
+
 def _candidates(
-    geom: shapely.Geometry,
+    filled: shapely.Geometry,
     names: gpd.GeoDataFrame,
     tree: shapely.STRtree,
-    regions: dict[str, Any],
+    sides: Mapping[str, tuple[shapely.Geometry, shapely.Geometry]],
     side: str,
-    direction: tuple[float, float],
+    tie_m: float,
 ) -> pd.DataFrame:
-    region = regions[side]
+    """Rank-ready figures of every named feature reaching into a side's region (pieces of a name merged).
+
+    ``along_m`` is the length of the side's edges that lie within the feature's distance (+ ``tie_m``) of it:
+    how much of the side the feature runs along.
+    """
+    region, chains = sides[side]
     idx = tree.query(region, predicate="intersects")
     if len(idx) == 0:
-        return pd.DataFrame(columns=["name", "layer", "distance_m", "along_m", "through"])
-    feats = np.asarray(names.geometry.values, dtype=object)[idx]
-    parts = shapely.intersection(feats, region)
-    dist = shapely.distance(parts, geom)
-    b = shapely.bounds(parts)
-    along = (b[:, 3] - b[:, 1]) if direction[0] != 0 else (b[:, 2] - b[:, 0])
-    inner = shapely.buffer(geom, -1.0)
-    through = shapely.intersects(feats, inner) & shapely.intersects(feats, regions[_OPPOSITE[side]])
-    frame = pd.DataFrame(
-        {
-            "name": names["name"].to_numpy()[idx],
-            "layer": names["layer"].to_numpy()[idx],
-            "distance_m": dist,
-            "along_m": along,
-            "through": through,
-        }
-    )
-    return frame.groupby("name", as_index=False).agg(
-        layer=("layer", "first"),
-        distance_m=("distance_m", "min"),
-        along_m=("along_m", "sum"),
-        through=("through", "all"),
-    )
+        return pd.DataFrame(columns=_EMPTY)
+    sub = names.iloc[idx]
+    inner = shapely.buffer(filled, -1.0)
+    opposite = sides[_OPPOSITE[side]][0]
+    rows = []
+    for name, group in sub.groupby("name", sort=True):
+        feat = shapely.union_all(np.asarray(group.geometry.values, dtype=object))
+        part = shapely.intersection(feat, region)
+        if part.is_empty:
+            continue
+        dist = float(shapely.distance(part, filled))
+        near = shapely.buffer(part, dist + tie_m + 0.5)
+        rows.append(
+            {
+                "name": name,
+                "layer": str(group["layer"].iloc[0]),
+                "distance_m": dist,
+                "along_m": float(shapely.length(shapely.intersection(chains, near))),
+                "through": bool(shapely.intersects(feat, inner) and shapely.intersects(feat, opposite)),
+            }
+        )
+    return pd.DataFrame(rows, columns=_EMPTY)
 
 
 def _pick(c: pd.DataFrame, side: str, label: str, search_m: float, tie_m: float, no_layer: bool) -> SideName:
@@ -369,14 +391,14 @@ def describe_four_sides(
     tree = shapely.STRtree(np.asarray(names.geometry.values, dtype=object)) if names is not None else None
     out = []
     for zid, zname, geom in zip(zones["zone_id"], zones["zone_name"], zones.geometry, strict=True):
-        regions = {s: side_region(geom, d, search_m) for s, _, d in SIDES}
+        geo = {s: (side_region(geom, d, search_m), side_chains(geom, d)) for s, _, d in SIDES}
         filled = _filled(geom)
         sides = []
-        for side, label, d in SIDES:
+        for side, label, _ in SIDES:
             cand = (
-                _candidates(filled, names, tree, regions, side, d)
+                _candidates(filled, names, tree, geo, side, tie_m)
                 if tree is not None and len(names)
-                else pd.DataFrame(columns=["name", "layer", "distance_m", "along_m", "through"])
+                else pd.DataFrame(columns=_EMPTY)
             )
             sides.append(_pick(cand, side, label, search_m, tie_m, names is None))
         out.append(

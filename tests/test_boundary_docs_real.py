@@ -1,0 +1,117 @@
+"""Boundary documents on real boundaries: Henan's 157 counties (Tianditu, CGCS2000; fetched, not committed).
+
+- The exchange TXT of every county reads back to the same area on the ellipsoid as pyproj.Geod gives for
+  the original EPSG:4490 polygons (an independent computation), to the rounding of 1 mm coordinates.
+- Every ring of the J table is clockwise and starts at the vertex nearest its bounding box's north-west
+  corner (checked with shapely's ``is_ccw`` and plain numpy, not with devzone's own functions).
+- 四至 of the Puyang counties named by their neighbouring counties agree with an independent method:
+  points 50 m outside every edge's midpoint, looked up in the neighbours and weighted by edge length.
+"""
+
+from __future__ import annotations
+
+import collections
+import itertools
+import math
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from pyproj import Geod
+
+from boundaries.boundary_points import boundary_points, document_crs
+from boundaries.coordinate_txt import TxtHeader, read_boundary_txt, write_boundary_txt
+from boundaries.corners import describe_four_sides, named_features
+from tests.conftest import FETCHED
+
+ADMIN = FETCHED / "henan_admin_tianditu_cgcs2000.gpkg"
+PUYANG = ("华龙区", "清丰县", "南乐县", "范县", "台前县", "濮阳县")
+
+
+@pytest.fixture(scope="module")
+def counties():
+    if not ADMIN.exists():
+        pytest.skip(f"{ADMIN.name} not fetched: run `make data` (scripts/fetch_data.py)")
+    c = gpd.read_file(ADMIN, layer="county")
+    return gpd.GeoDataFrame(
+        {"zone_id": c["adcode"].astype(str), "zone_name": c["name"]}, geometry=c.geometry, crs=c.crs
+    )
+
+
+def test_txt_round_trip_of_every_county_against_geod(counties, tmp_path):
+    crs, gk, _ = document_crs(counties)
+    assert (gk.zone, gk.prefix) == (38, True)  # Henan's centre is in zone 38
+    doc = counties.to_crs(crs)
+    p = write_boundary_txt(doc, tmp_path / "henan.txt", header=TxtHeader(date="2026-11-21"))
+    back = read_boundary_txt(p)
+    back["zone_id"] = back["parcel_id"].str.split("-").str[0]
+    merged = back.dissolve(by="zone_id").reindex(counties["zone_id"])
+    geod = Geod(ellps="GRS80")
+    # pyproj adds the rings' signed areas: exteriors counter-clockwise, holes clockwise
+    want = np.array(
+        [abs(geod.geometry_area_perimeter(shapely.orient_polygons(g))[0]) for g in counties.geometry]
+    )
+    got = np.array(
+        [
+            abs(geod.geometry_area_perimeter(shapely.orient_polygons(g))[0])
+            for g in merged.to_crs(4490).geometry
+        ]
+    )
+    # coordinates rounded to 1 mm move each vertex by at most 0.71 mm: the area by at most perimeter × 0.71 mm
+    assert np.all(np.abs(got - want) <= doc.length.to_numpy() * 0.00071)
+    assert np.abs(got - want).max() < 100.0  # m², for counties of 10⁸–10⁹ m²
+    assert len(back) == len(counties) + 2  # 淅川县 and 安阳县 have two parts each
+
+
+def test_rings_are_clockwise_from_the_north_west(counties):
+    doc = counties.to_crs(document_crs(counties)[0])
+    pts = boundary_points(doc)
+    assert pts["easting_m"].between(38_000_000, 39_000_000).all()  # 8 digits, zone 38
+    for _, ring in pts.groupby(["zone_id", "parcel", "ring"]):
+        xy = ring[["easting_m", "northing_m"]].to_numpy()
+        assert (xy[0] == xy[-1]).all()
+        assert not shapely.LinearRing(xy).is_ccw
+        open_xy = xy[:-1]
+        corner = np.array([open_xy[:, 0].min(), open_xy[:, 1].max()])
+        d = np.hypot(*(open_xy - corner).T)
+        assert d[0] <= d.min() + 0.001
+    holes = pts[pts["ring"] > 1]["zone_id"].unique()
+    assert sorted(counties.set_index("zone_id").loc[holes, "zone_name"]) == ["建安区", "浉河区"]
+
+
+def _sampled_neighbours(zone: shapely.Polygon, others: gpd.GeoDataFrame) -> dict[str, str | None]:
+    xy = np.asarray(shapely.geometry.polygon.orient(zone, 1.0).exterior.coords)
+    votes: dict[str, collections.Counter] = {
+        s: collections.Counter() for s in ("east", "north", "west", "south")
+    }
+    for (x0, y0), (x1, y1) in itertools.pairwise(xy):
+        length = math.hypot(x1 - x0, y1 - y0)
+        if length == 0:
+            continue
+        nx, ny = (y1 - y0) / length, -(x1 - x0) / length
+        ang = math.degrees(math.atan2(ny, nx))
+        side = (
+            "east"
+            if -45 <= ang < 45
+            else "north"
+            if 45 <= ang < 135
+            else "south"
+            if -135 <= ang < -45
+            else "west"
+        )
+        hit = others[others.contains(shapely.Point((x0 + x1) / 2 + 50 * nx, (y0 + y1) / 2 + 50 * ny))]
+        if len(hit):
+            votes[side][hit["name"].iloc[0]] += length
+    return {s: (v.most_common(1)[0][0] if v else None) for s, v in votes.items()}
+
+
+def test_four_sides_of_the_puyang_counties_agree_with_edge_sampling(counties):
+    doc = counties.to_crs(document_crs(counties)[0])
+    for name in PUYANG:
+        one = doc[doc["zone_name"] == name]
+        others = doc[doc["zone_name"] != name].rename(columns={"zone_name": "name"})
+        names = named_features({"county": others[["name", "geometry"]]})
+        r = describe_four_sides(one, names, search_m=200)[0]
+        expected = _sampled_neighbours(one.geometry.iloc[0].geoms[0], others)
+        assert {s.side: s.name for s in r.sides} == expected, name
