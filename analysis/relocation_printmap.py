@@ -55,7 +55,8 @@ def score_class(score: float | None, eligible: bool | None) -> str:
     return next(label for low, label, _ in SCORE_CLASSES if float(score) >= low)
 
 
-def _layers(run: RelocationRun, layers: dict[str, gpd.GeoDataFrame], people_m2: float) -> list[MapLayer]:
+def _context_layers(run: RelocationRun) -> list[MapLayer]:
+    """永久基本农田, 生态保护红线, water, the planning area, the roads of the network and the zones."""
     out: list[MapLayer] = []
     for role, label, colour in _CONTEXT:
         g = run.constraints.layer(role) if run.constraints is not None else None
@@ -87,6 +88,14 @@ def _layers(run: RelocationRun, layers: dict[str, gpd.GeoDataFrame], people_m2: 
             text_column="zone_name",
         )
     )
+    return out
+
+
+def _result_layers(
+    run: RelocationRun, layers: dict[str, gpd.GeoDataFrame], people_m2: float
+) -> list[MapLayer]:
+    """Sites by score class, service radii, assignment lines, village circles and facilities."""
+    out: list[MapLayer] = []
     sites = run.sites.copy()
     sites["class"] = [score_class(s, e) for s, e in zip(sites["score"], sites["eligible"], strict=True)]
     sites["label"] = sites.index.astype(str)
@@ -182,7 +191,7 @@ def draw(run: RelocationRun, path: Path, *, layers: dict[str, gpd.GeoDataFrame],
     gk = gk_zone_of_crs(run.zones.crs)
     written = draw_print_map(
         focus,
-        _layers(run, layers, people_m2),
+        _context_layers(run) + _result_layers(run, layers, people_m2),
         title="开发区村庄搬迁安置社区选址与分配图",
         date=run.as_of.isoformat(),
         out_png=path,

@@ -184,7 +184,19 @@ def _sheets(run: RelocationRun, layers: dict[str, gpd.GeoDataFrame]) -> dict[str
     }
 
 
-def _add_map(m: folium.Map, run: RelocationRun, layers: dict[str, gpd.GeoDataFrame]) -> None:
+_EX_COLOURS = {
+    "zones": "#7b3294",
+    "farmland": "#f1a340",
+    "redline": "#d7191c",
+    "water": "#2c7bb6",
+    "planning_area": "#636363",
+    "too_small": "#bdbdbd",
+    "union": "#000000",
+}
+
+
+def _add_context(m: folium.Map, run: RelocationRun, layers: dict[str, gpd.GeoDataFrame]) -> None:
+    """Zones, the planning area, the constraint layers (off at first) and the excluded areas."""
     add_layer(
         m,
         run.zones,
@@ -192,26 +204,42 @@ def _add_map(m: folium.Map, run: RelocationRun, layers: dict[str, gpd.GeoDataFra
         style={"color": "#333", "weight": 2, "fillOpacity": 0.03},
         fields={"zone_id": "开发区编号", "zone_name": "开发区名称"},
     )
+    c = run.constraints
+    if c is not None and c.planning_area is not None:
+        pa = c.planning_area.assign(name=c.label("planning_area"))
+        add_layer(
+            m,
+            pa,
+            name="城市规划区 planning area",
+            fields={"name": "数据"},
+            style={"color": "#1f78b4", "weight": 2, "dashArray": "6 4", "fill": False},
+        )
+    for role, label in (("farmland", "永久基本农田"), ("redline", "生态保护红线"), ("water", "水域")):
+        g = c.layer(role) if c is not None else None
+        if g is not None and len(g):
+            add_layer(
+                m,
+                g.assign(layer=label),
+                name=f"{label}（全部）",
+                show=False,
+                fields={"layer": "图层"},
+                style={
+                    "color": _EX_COLOURS[role],
+                    "weight": 0.5,
+                    "fillColor": _EX_COLOURS[role],
+                    "fillOpacity": 0.25,
+                },
+            )
     ex = layers["relocation_excluded"]
-    ex_col = {
-        "zones": "#7b3294",
-        "farmland": "#f1a340",
-        "redline": "#d7191c",
-        "water": "#2c7bb6",
-        "planning_area": "#636363",
-        "too_small": "#bdbdbd",
-        "union": "#000000",
-    }
     add_layer(
         m,
-        ex[ex["check"] != "union"],
-        name="排除区域 excluded areas",
-        show=True,
+        ex[ex["check"] != "union"].assign(_style_key=lambda d: d["check"]),
+        name="排除区域 excluded areas (with reasons)",
         style=lambda p: {
-            "color": ex_col.get(p.get("_style_key", ""), "#555"),
+            "color": _EX_COLOURS.get(p.get("_style_key", ""), "#555"),
             "weight": 1,
-            "fillColor": ex_col.get(p.get("_style_key", ""), "#555"),
-            "fillOpacity": 0.35,
+            "fillColor": _EX_COLOURS.get(p.get("_style_key", ""), "#555"),
+            "fillOpacity": 0.45,
         },
         fields={
             "site_id": "地块",
@@ -221,8 +249,12 @@ def _add_map(m: folium.Map, run: RelocationRun, layers: dict[str, gpd.GeoDataFra
             "data": "数据",
         },
     )
+
+
+def _add_sites(m: folium.Map, layers: dict[str, gpd.GeoDataFrame]) -> None:
+    """Sites coloured by score (grey when not eligible) and the service radii of the sites in use."""
     sites = layers["relocation_sites"].copy()
-    sites["_colour"] = [
+    sites["_style_key"] = [
         score_colour(s) if e == "是" else "#999999"
         for s, e in zip(sites["score"], sites["eligible"], strict=True)
     ]
@@ -233,19 +265,24 @@ def _add_map(m: folium.Map, run: RelocationRun, layers: dict[str, gpd.GeoDataFra
         style=lambda p: {
             "color": "#222",
             "weight": 1.5,
-            "fillColor": p.get("_colour", "#999"),
+            "fillColor": p.get("_style_key", "#999"),
             "fillOpacity": 0.6,
         },
         fields={
-            "site_id": "地块编号",
-            "site_name": "地块名称",
-            "eligible": "是否符合",
-            "reasons": "不符合原因",
-            "capacity": "可安置人口",
-            "population": "分配人口",
-            "score": "评分",
-            "jobs_m": "至就业地(m)",
-            "_colour": "颜色",
+            c: label
+            for c, label in {
+                "site_id": "地块编号",
+                "site_name": "地块名称",
+                "eligible": "是否符合",
+                "reasons": "不符合原因",
+                "capacity": "可安置人口",
+                "population": "分配人口",
+                "score": "评分",
+                "score_basis": "评分构成",
+                "jobs_m": "至就业地(m)",
+                "mean_slope_deg": "平均坡度(度)",
+            }.items()
+            if c in sites.columns
         },
     )
     add_layer(
@@ -256,6 +293,10 @@ def _add_map(m: folium.Map, run: RelocationRun, layers: dict[str, gpd.GeoDataFra
         style={"color": "#2b83ba", "weight": 1, "dashArray": "4 4", "fill": False},
         fields={"site_id": "地块", "kind": "设施", "radius_m": "半径(m)"},
     )
+
+
+def _add_villages(m: folium.Map, run: RelocationRun, layers: dict[str, gpd.GeoDataFrame]) -> None:
+    """Villages as circles of area ∝ people to house, and a line from each village to its site."""
     v = layers["relocation_villages"].copy()
     housed = set(run.assignments.dropna(subset=["site_id"])["village_id"])
     v["status"] = ["已分配" if i in housed else "未安置" for i in v["village_id"]]
@@ -293,6 +334,12 @@ def _add_map(m: folium.Map, run: RelocationRun, layers: dict[str, gpd.GeoDataFra
             "distance_method": "距离方法",
         },
     )
+
+
+def _add_map(m: folium.Map, run: RelocationRun, layers: dict[str, gpd.GeoDataFrame]) -> None:
+    _add_context(m, run, layers)
+    _add_sites(m, layers)
+    _add_villages(m, run, layers)
     add_legend(
         m,
         "安置社区 R7",
@@ -303,10 +350,10 @@ def _add_map(m: folium.Map, run: RelocationRun, layers: dict[str, gpd.GeoDataFra
             "不符合/无法判定": "#999999",
             "已分配村庄": "#08519c",
             "未安置村庄": "#cb181d",
-            "永久基本农田": ex_col["farmland"],
-            "生态保护红线": ex_col["redline"],
-            "水域": ex_col["water"],
-            "开发区": ex_col["zones"],
+            "永久基本农田": _EX_COLOURS["farmland"],
+            "生态保护红线": _EX_COLOURS["redline"],
+            "水域": _EX_COLOURS["water"],
+            "开发区": _EX_COLOURS["zones"],
         },
     )
 
@@ -319,8 +366,6 @@ def relocation_outputs(
     A print map that cannot be drawn (no CJK font) is a QA row when ``qa`` is given, an error otherwise.
     """
     layers = _layers(run)
-    ex = layers["relocation_excluded"]
-    ex["_style_key"] = ex["check"]
     out = Outputs(sheets=_sheets(run, layers), layers=layers)
     out.map_layers.append(lambda m, r=run, ly=layers: _add_map(m, r, ly))
     if out_dir is not None:

@@ -19,52 +19,34 @@ import pandas as pd
 
 from analysis.relocation import RelocationRule, village_table, villages_to_move
 from analysis.relocation_assign import AssignResult, assign
-from analysis.relocation_quality import SiteQuality, facility_table, site_quality
-from analysis.relocation_sites import (
-    Constraints,
-    SiteCheck,
-    check_sites,
-    free_land,
-    generate_sites,
-    water_from_landuse,
+from analysis.relocation_inputs import (
+    SITE_ID_FIELDS,
+    RelocationInputs,
+    constraint_layers,
+    facilities_layer,
+    landuse_layers,
+    read,
+    road_network,
+    site_frame,
 )
-from geo.codes import code_table
+from analysis.relocation_quality import SiteQuality, site_quality
+from analysis.relocation_sites import Constraints, SiteCheck, check_sites, free_land, generate_sites
 from geo.crs import AnalysisCRS
 from geo.errors import DataError
-from geo.geometry import repair_polygons
-from geo.io import find_field
-from geo.kernel import area_by_class
-from geo.landuse import CODE_FIELDS
-from geo.layers import LayerSpec, load_near
 from geo.network import STRAIGHT, RoadNetwork, distance_matrix
 from geo.profile import RuleProfile
 from geo.qa import QALog
 
-__all__ = ["SITE_ID_FIELDS", "RelocationInputs", "RelocationRun", "job_relocation", "run_relocation"]
+__all__ = [
+    "SITE_ID_FIELDS",
+    "RelocationInputs",
+    "RelocationRun",
+    "assign_villages",
+    "job_relocation",
+    "run_relocation",
+]
 
 log = logging.getLogger(__name__)
-
-SITE_ID_FIELDS = ("site_id", "SITE_ID", "DKBH", "DKDM", "ID", "BSM", "CODE")
-SITE_NAME_FIELDS = ("site_name", "SITE_NAME", "DKMC", "name", "NAME", "MC", "名称")
-
-
-@dataclass(frozen=True)
-class RelocationInputs:
-    """Where the layers of a relocation run are; None when not given."""
-
-    villages: LayerSpec
-    sites: LayerSpec | None = None
-    planning_area: LayerSpec | None = None
-    farmland: LayerSpec | None = None
-    redline: LayerSpec | None = None
-    roads: LayerSpec | None = None
-    facilities: LayerSpec | None = None
-    landuse: LayerSpec | None = None
-    dem: LayerSpec | None = None
-
-    def labels(self) -> tuple[tuple[str, str], ...]:
-        """Return (role, source) for every layer given."""
-        return tuple((k, v.label) for k, v in self.__dict__.items() if v is not None)
 
 
 @dataclass
@@ -119,100 +101,6 @@ class RelocationRun:
         return relocation_outputs(self)
 
 
-def _read(
-    spec: LayerSpec, zones: gpd.GeoDataFrame, acrs: AnalysisCRS, qa: QALog, what: str, pad_m: float
-) -> gpd.GeoDataFrame:
-    return load_near(spec, zones, acrs, qa=qa, what=what, pad_m=pad_m)
-
-
-def _polygons(
-    spec: LayerSpec | None, zones: gpd.GeoDataFrame, acrs: AnalysisCRS, qa: QALog, what: str, pad_m: float
-) -> gpd.GeoDataFrame | None:
-    if spec is None:
-        return None
-    return repair_polygons(_read(spec, zones, acrs, qa, what, pad_m), layer=spec.label, qa=qa)
-
-
-def _site_frame(raw: gpd.GeoDataFrame, spec: LayerSpec, qa: QALog) -> gpd.GeoDataFrame:
-    cols = [c for c in raw.columns if c != raw.geometry.name]
-    idf = (
-        find_field(
-            cols, spec.get("id_field"), SITE_ID_FIELDS, what="site id", option="--site-id", source=spec.label
-        )
-        if spec.get("id_field") or any(c.lower() in {f.lower() for f in SITE_ID_FIELDS} for c in cols)
-        else None
-    )
-    nf = spec.get("name_field") if spec.get("name_field") in cols else None
-    nf = nf or next((c for c in cols if c.lower() in {f.lower() for f in SITE_NAME_FIELDS}), None)
-    polys = repair_polygons(raw, layer=spec.label, qa=qa)
-    ids = (
-        polys[idf].astype(str).str.strip() if idf else pd.Series([f"S{i}" for i in polys.index], polys.index)
-    )
-    if ids.duplicated().any():
-        dup = sorted(set(ids[ids.duplicated()]))[:20]
-        msg = f"{spec.label}: site ids in {idf!r} repeat: {dup}; make them unique"
-        raise DataError(msg)
-    out = gpd.GeoDataFrame(
-        {
-            "site_id": ids.to_numpy(),
-            "site_name": (polys[nf].astype(str) if nf else ids).to_numpy(),
-            "origin": f"given ({spec.label})",
-        },
-        geometry=polys.geometry.to_numpy(),
-        crs=polys.crs,
-    )
-    out.index = pd.Index(out["site_id"].to_numpy(), name="site")
-    return out
-
-
-def _landuse(
-    spec: LayerSpec, zones: gpd.GeoDataFrame, acrs: AnalysisCRS, qa: QALog, profile: RuleProfile, pad_m: float
-) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, str]:
-    """Return (water polygons, industrial land inside the zones, code field) from a land-use layer."""
-    from analysis.industrial import guess_scheme
-
-    lu = _polygons(spec, zones, acrs, qa, "land-use layer", pad_m)
-    assert lu is not None
-    cols = [c for c in lu.columns if c != lu.geometry.name]
-    code_field = find_field(
-        cols,
-        spec.get("code_field"),
-        CODE_FIELDS,
-        what="land-use code",
-        option="--code-field",
-        source=spec.label,
-    )
-    table = code_table(spec.get("scheme") or guess_scheme(code_field), **profile.codes)
-    water = water_from_landuse(lu, table=table, code_field=code_field)
-    ind = lu[lu[code_field].map(lambda v: bool(getattr(table.classify(v), "industrial", False)))]
-    ind = gpd.GeoDataFrame({"k": ["industrial"] * len(ind)}, geometry=ind.geometry.to_numpy(), crs=lu.crs)
-    pieces = area_by_class(zones.geometry, ind, class_column="k").pieces if len(ind) else None
-    return water, (pieces if pieces is not None else ind.iloc[:0]), code_field
-
-
-ROAD_KIND_FIELDS = ("KIND", "kind", "TYPE", "type", "fclass", "DLLX")
-
-
-def _road_lines(
-    roads: gpd.GeoDataFrame, spec: LayerSpec, rule: RelocationRule, qa: QALog
-) -> gpd.GeoDataFrame:
-    """Drop features whose kind is not a road (railways …: ``road_exclude_kinds``), with a QA row."""
-    field = spec.get("kind_field") or next((f for f in ROAD_KIND_FIELDS if f in roads.columns), None)
-    if field is None or not rule.road_exclude_kinds:
-        return roads
-    drop = roads[field].astype(str).str.strip().str.lower().isin(rule.road_exclude_kinds)
-    if drop.any():
-        kinds = sorted(set(roads.loc[drop, field].astype(str)))
-        qa.add(
-            "road_kind",
-            f"{int(drop.sum())} feature(s) with {field} in {kinds} are not roads; left out of the network",
-            layer=spec.label,
-            field=field,
-            action="excluded",
-        )
-    return roads[~drop]
-
-
 def _costs(
     movers: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, network: RoadNetwork | None, rule: RelocationRule
 ) -> tuple[np.ndarray, str]:
@@ -252,6 +140,49 @@ def _assignment_table(
     t["person_m"] = t["population"].astype(float) * t["distance_m"].astype(float)
     t["distance_method"] = how
     return t
+
+
+def assign_villages(
+    villages: gpd.GeoDataFrame,
+    sites: gpd.GeoDataFrame,
+    *,
+    rule: RelocationRule,
+    network: RoadNetwork | None = None,
+) -> tuple[AssignResult | None, pd.DataFrame, str]:
+    """Assign villages to sites (the GeoDataFrame adapter of :func:`analysis.relocation_assign.assign`).
+
+    Parameters
+    ----------
+    villages : GeoDataFrame
+        Points or polygons indexed by village id, with ``population_to_house`` (whole persons).
+    sites : GeoDataFrame
+        The usable sites, polygons indexed by site id, with ``capacity``.
+    rule : RelocationRule, keyword-only
+        Minimum community, splitting, maximum distance and solver time limit.
+    network : RoadNetwork, optional, keyword-only
+        Roads for network distances; straight-line distances without.
+
+    Returns
+    -------
+    (AssignResult or None, DataFrame, str)
+        The solver's result (None when there is no village), one row per village and site used
+        (``village_id``, ``population``, ``site_id`` — None for people left without a site —,
+        ``distance_m``, ``reason``, ``person_m``, ``distance_method``), and the distance method.
+    """
+    cost, how = _costs(villages, sites, network, rule)
+    res = None
+    if len(villages):
+        res = assign(
+            villages["population_to_house"].astype(int).tolist(),
+            sites["capacity"].tolist(),
+            cost,
+            min_site_population=rule.min_site_population,
+            allow_split=rule.allow_split,
+            max_cost=rule.max_distance_m,
+            time_limit_s=rule.solver_time_limit_s,
+            site_names=[str(i) for i in sites.index],
+        )
+    return res, _assignment_table(villages, sites, res, cost, how), how
 
 
 def run_relocation(
@@ -294,7 +225,7 @@ def run_relocation(
     pad = rule.max_distance_m + 2 * rule.score["service_zero_factor"] * max(rule.radius_m.values())
     v = inputs.villages
     villages = village_table(
-        _read(v, zones, analysis_crs, qa, "village layer", 50.0),
+        read(v, zones, acrs=analysis_crs, qa=qa, what="village layer", pad_m=50.0),
         layer=v.label,
         qa=qa,
         id_field=v.get("id_field"),
@@ -304,52 +235,26 @@ def run_relocation(
     movers = villages_to_move(zones, villages, rule=rule, qa=qa, layer=v.label)
     water, industrial, jobs_label = None, None, "zone (开发区边界)"
     if inputs.landuse is not None:
-        water, industrial, _ = _landuse(inputs.landuse, zones, analysis_crs, qa, profile, pad)
+        water, industrial, _ = landuse_layers(
+            inputs.landuse, zones, acrs=analysis_crs, qa=qa, profile=profile, pad_m=pad
+        )
         if len(industrial):
             jobs_label = "industrial land (产业用地) inside a zone"
-    cons = Constraints(
-        zones=zones,
-        planning_area=_polygons(inputs.planning_area, zones, analysis_crs, qa, "planning area", pad),
-        farmland=_polygons(inputs.farmland, zones, analysis_crs, qa, "永久基本农田 layer", pad),
-        redline=_polygons(inputs.redline, zones, analysis_crs, qa, "生态保护红线 layer", pad),
-        water=water,
-        labels=inputs.labels(),
-    )
+    cons = constraint_layers(inputs, zones, water, acrs=analysis_crs, qa=qa, pad_m=pad)
     free_ex = None
     if inputs.sites is not None:
-        sites = _site_frame(_read(inputs.sites, zones, analysis_crs, qa, "site layer", pad), inputs.sites, qa)
+        sites = site_frame(
+            read(inputs.sites, zones, acrs=analysis_crs, qa=qa, what="site layer", pad_m=pad),
+            inputs.sites,
+            qa=qa,
+        )
     else:
         free, free_ex = free_land(cons, rule=rule, qa=qa)
         sites, small = generate_sites(free, rule=rule, crs=zones.crs)
         free_ex = pd.concat([free_ex, small], ignore_index=True)
     check = check_sites(sites, cons, rule=rule, qa=qa)
-    network = None
-    if inputs.roads is not None:
-        roads = _road_lines(
-            _read(inputs.roads, zones, analysis_crs, qa, "road layer", pad), inputs.roads, rule, qa
-        )
-        network = RoadNetwork.from_lines(roads, noding=rule.noding, join_m=rule.road_join_m)
-        if rule.road_keep == "largest":
-            network, dropped = network.largest_part()
-            if dropped:
-                qa.add(
-                    "road_islands",
-                    f"{dropped} road segment(s) not connected to the main road network are "
-                    "left out (road_keep = 'largest'); points near them snap to the main network",
-                    layer=inputs.roads.label,
-                    action="excluded",
-                )
-    fac = None
-    if inputs.facilities is not None:
-        f = inputs.facilities
-        fac = facility_table(
-            _read(f, zones, analysis_crs, qa, "facility layer", pad),
-            rule=rule,
-            layer=f.label,
-            qa=qa,
-            kind_field=f.get("kind_field") or f.get("type_field"),
-            name_field=f.get("name_field"),
-        )
+    network = road_network(inputs.roads, zones, acrs=analysis_crs, qa=qa, rule=rule, pad_m=pad)
+    fac = facilities_layer(inputs.facilities, zones, acrs=analysis_crs, qa=qa, rule=rule, pad_m=pad)
     jobs = industrial.geometry if industrial is not None and len(industrial) else zones.geometry
     quality = site_quality(
         check.sites,
@@ -407,24 +312,17 @@ def _finish(
         sites["eligible"].map(lambda e: e is True or (e is None and rule.use_undecided_sites)).astype(bool)
     )
     go = movers[movers["population_to_house"].map(lambda p: p is not None and not pd.isna(p) and p > 0)]
-    cost, how = _costs(go, sites[usable], network, rule)
-    res = None
-    if len(go):
-        res = assign(
-            go["population_to_house"].astype(int).tolist(),
-            sites.loc[usable, "capacity"].tolist(),
-            cost,
-            min_site_population=rule.min_site_population,
-            allow_split=rule.allow_split,
-            max_cost=rule.max_distance_m,
-            time_limit_s=rule.solver_time_limit_s,
-            site_names=list(sites.index[usable]),
-        )
-    table = _assignment_table(go, sites[usable], res, cost, how)
+    res, table, how = assign_villages(go, sites[usable], rule=rule, network=network)
     undecided = movers[movers["population_to_house"].map(lambda p: p is None or pd.isna(p))]
     if len(undecided):
         table = pd.concat(
-            [_assignment_table(undecided, sites[usable], None, cost, how), table], ignore_index=True
+            [
+                _assignment_table(
+                    undecided, sites[usable], None, np.zeros((len(undecided), int(usable.sum()))), how
+                ),
+                table,
+            ],
+            ignore_index=True,
         )
     pop = table.dropna(subset=["site_id"]).groupby("site_id")["population"].sum()
     sites["population"] = pop.reindex(sites.index, fill_value=0).astype(int)
