@@ -279,3 +279,37 @@ def test_pipeline_job(scenario, tmp_path):
     _, ctx2 = run_project(bare, tmp_path / "out2", basemap="none", only=("relocation",))
     assert "relocation" not in ctx2.results
     assert any("neither [layers.sites] nor [layers.planning_area]" in r.message for r in ctx2.qa.rows)
+
+
+def test_assign_villages_adapter_on_points_and_boxes():
+    import geopandas as gpd
+    import pandas as pd
+    from shapely import Point, box
+
+    from analysis.relocation import RelocationRule
+    from analysis.relocation_run import assign_villages
+    from tests.conftest import CRS, X0, Y0
+
+    # V1 (0, 0) is 1000 m from S0's centre (1000, 0) and 3000 m from S1's (3000, 0); V2 (2750, 968.2458) is
+    # 2000 m and 1000 m away: the hand-solved minimum case, so both go to S0 (3000×1000 + 3000×2000 = 9e6)
+    y = math.sqrt(1_000_000 - 250**2)
+    villages = gpd.GeoDataFrame(
+        {"population_to_house": [3000, 3000]},
+        geometry=[Point(X0, Y0), Point(X0 + 2750, Y0 + y)],
+        crs=CRS,
+        index=pd.Index(["V1", "V2"]),
+    )
+    sites = gpd.GeoDataFrame(
+        {"capacity": [10_000, 10_000]},
+        geometry=[
+            box(X0 + 900, Y0 - 100, X0 + 1100, Y0 + 100),
+            box(X0 + 2900, Y0 - 100, X0 + 3100, Y0 + 100),
+        ],
+        crs=CRS,
+        index=pd.Index(["S0", "S1"]),
+    )
+    res, table, how = assign_villages(villages, sites, rule=RelocationRule.from_profile(load_profile()))
+    assert how == "straight-line"
+    assert table.set_index("village_id")["site_id"].to_dict() == {"V1": "S0", "V2": "S0"}
+    assert table["distance_m"].tolist() == pytest.approx([1000.0, 2000.0])
+    assert res.total_cost == pytest.approx(9.0e6)
