@@ -7,7 +7,9 @@ Method
 1. A spatial index (shapely STRtree) over the class layer finds the features each zone may touch.
 2. A feature wholly inside a zone (``contains_properly`` against the prepared zone) keeps its own
    area; only features crossing the zone boundary are intersected.
-3. Overlaps between pieces in the same zone are found exactly (``overlaps`` or ``contains``). Each set
+3. Overlaps between pieces in the same zone are found exactly (interiors intersect: one DE-9IM
+   ``relate`` per pair, the same answer from either side — prepared ``contains`` alone misses some
+   slivers that touch their container's boundary, which were then counted twice). Each set
    of mutually overlapping pieces is resolved so that no square metre counts twice: pieces of one class
    are unioned; between classes the class with the higher precedence keeps the overlap (ties: the
    feature that comes first in the layer). Every overlapping pair is reported with its area.
@@ -193,7 +195,7 @@ def area_by_class(
     zi, li, geoms, areas = zi[keep], li[keep], geoms[keep], areas[keep]
     log.debug("area_by_class: %d pairs, %d inside, %d intersected", len(inside), inside.sum(), cross.sum())
 
-    suspect = _suspect_pieces(li, lgeoms, tree)
+    suspect = _suspect_pieces(li, lgeoms, tree, crossing=li[~inside[keep]])
     pieces_zone, pieces_class, pieces_src, pieces_geom, pieces_area, overlap_rows = _resolve_overlaps(
         zi, li, geoms, areas, labels, rank, layer.index.to_numpy(), keep_pieces, suspect
     )
@@ -289,33 +291,47 @@ def _not_edge_matched(geoms: np.ndarray) -> np.ndarray:
     return flagged
 
 
+def _interiors_meet(geoms: np.ndarray, query: np.ndarray, tree: shapely.STRtree) -> np.ndarray:
+    """Return index pairs (i < j), i in ``query``, of geometries whose interiors intersect.
+
+    One DE-9IM test (``relate_pattern 'T********'``) per pair of envelopes that meet, so the answer is
+    the same from either side; prepared ``contains`` can miss a sliver touching the container's
+    boundary that ``within`` from the sliver's side finds.
+    """
+    a, b = tree.query(geoms[query])
+    a = query[a]
+    pairs = np.unique(np.column_stack([np.minimum(a, b), np.maximum(a, b)])[a != b], axis=0)
+    if len(pairs) == 0:
+        return pairs
+    return pairs[shapely.relate_pattern(geoms[pairs[:, 0]], geoms[pairs[:, 1]], "T********")]
+
+
 def _overlap_closure(geoms: np.ndarray, seeds: np.ndarray) -> np.ndarray:
-    """Flag every feature connected to a seed by a chain of overlapping features (exact predicates)."""
+    """Flag every feature connected to a seed by a chain of overlapping features (exact test)."""
     tree = shapely.STRtree(geoms)
     involved = np.zeros(len(geoms), dtype=bool)
     queried = np.zeros(len(geoms), dtype=bool)
     frontier = seeds.copy()
     while frontier.any():
         queried |= frontier
-        q = np.flatnonzero(frontier)
-        found = [tree.query(geoms[q], predicate=p) for p in ("overlaps", "contains", "within")]
-        a = q[np.concatenate([f[0] for f in found])]
-        b = np.concatenate([f[1] for f in found])
-        ok = a != b
-        involved[a[ok]] = True
-        involved[b[ok]] = True
+        pairs = _interiors_meet(geoms, np.flatnonzero(frontier), tree)
+        involved[pairs.ravel()] = True
         frontier = involved & ~queried
     return involved
 
 
-def _suspect_pieces(li: np.ndarray, lgeoms: np.ndarray, tree: shapely.STRtree) -> np.ndarray:
+def _suspect_pieces(
+    li: np.ndarray, lgeoms: np.ndarray, tree: shapely.STRtree, *, crossing: np.ndarray | None = None
+) -> np.ndarray:
     """Return a mask of the pieces whose source feature overlaps another source feature.
 
     Two pieces can only overlap when their sources do. The sources are checked for edge matching
-    against every feature near them (``tree`` indexes the whole class layer); from those that are not
+    against the features near them (``tree`` indexes the whole class layer); from those that are not
     edge-matched the exact predicates follow overlaps to every feature overlapping another (see the
-    module notes for why none is missed). The argument needs valid polygons: with an invalid source,
-    every piece is suspect and the exact test runs on all of them, as it did before this pre-test.
+    module notes for why none is missed). A feature sharing an edge with, or overlapping, a source that
+    lies inside a zone reaches into the zone and is a source itself, so only the sources ``crossing``
+    a zone boundary (all, when None) need their surroundings looked up. The argument needs valid
+    polygons: with an invalid source every piece is suspect and all of them get the exact test.
     """
     if len(li) < 2:
         return np.zeros(len(li), dtype=bool)
@@ -323,7 +339,8 @@ def _suspect_pieces(li: np.ndarray, lgeoms: np.ndarray, tree: shapely.STRtree) -
     sgeoms = lgeoms[src]
     if not shapely.is_valid(sgeoms).all():
         return np.ones(len(li), dtype=bool)
-    near = np.unique(tree.query(sgeoms)[1])
+    around = sgeoms if crossing is None else lgeoms[np.unique(crossing)]
+    near = np.union1d(src, tree.query(around)[1])
     seeds = _not_edge_matched(lgeoms[near])[np.searchsorted(near, src)]
     if not seeds.any():
         return np.zeros(len(li), dtype=bool)
@@ -340,13 +357,8 @@ def _overlap_pairs(zi: np.ndarray, geoms: np.ndarray, suspect: np.ndarray | None
     query = np.arange(len(geoms)) if suspect is None else np.flatnonzero(suspect)
     if len(query) == 0:
         return np.empty((0, 2), dtype=np.intp)
-    tree = shapely.STRtree(geoms)
-    found = [tree.query(geoms[query], predicate=p) for p in ("overlaps", "contains", "within")]
-    a = query[np.concatenate([f[0] for f in found])]
-    b = np.concatenate([f[1] for f in found])
-    ok = (a != b) & (zi[a] == zi[b])
-    pairs = np.column_stack([np.minimum(a[ok], b[ok]), np.maximum(a[ok], b[ok])])
-    return np.unique(pairs, axis=0) if len(pairs) else pairs
+    pairs = _interiors_meet(geoms, query, shapely.STRtree(geoms))
+    return pairs[zi[pairs[:, 0]] == zi[pairs[:, 1]]] if len(pairs) else pairs
 
 
 def _components(n: int, pairs: np.ndarray) -> list[np.ndarray]:

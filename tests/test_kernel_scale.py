@@ -154,6 +154,27 @@ def test_overlapping_pairs_equal_all_pairs_relate(scene):
     assert res.pieces["area_m2"].sum() == pytest.approx(res.covered_m2.sum(), rel=1e-12)
 
 
+@pytest.mark.parametrize(
+    ("cell", "inset_m", "angle"), [(1, 1.0, 75), (2, 0.5, 120), (6, 0.5, 15), (8, 2.0, 45)]
+)
+def test_a_copy_inset_in_its_parcel_and_cut_by_the_zone_is_an_overlap(cell, inset_m, angle):
+    """Both pieces end on the zone's edge; prepared ``contains`` says no for these, ``within`` and
+    relate say yes (the kernel used to count the inset copy twice here)."""
+    g = tessellation(10, 10, seed=1)[cell]
+    inner = shapely.buffer(g, -inset_m, join_style="mitre")
+    lay = gpd.GeoDataFrame({"cls": ["a", "b"]}, geometry=[g, inner], crs=CRS)
+    c = shapely.centroid(g)
+    half = shapely.Polygon([(-500, 0), (500, 0), (500, 500), (-500, 500)])
+    zone = shapely.affinity.translate(shapely.affinity.rotate(half, angle, origin=(0, 0)), c.x, c.y)
+    zones = gpd.GeoSeries([zone], index=["Z"], crs=CRS)
+    res = area_by_class(zones, lay, class_column="cls", precedence=RANK)
+    areas = dict(zip(res.table["class"], res.table["area_m2"], strict=True))
+    assert areas["a"] == pytest.approx(shapely.area(shapely.intersection(g, zone)), rel=1e-9)
+    assert areas.get("b", 0.0) == pytest.approx(0.0, abs=1e-6)
+    assert len(res.overlaps) == 1
+    assert res.overlaps["area_m2"].iloc[0] == pytest.approx(shapely.intersection(inner, zone).area, rel=1e-6)
+
+
 def _random_layer(seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     g = tessellation(20, 20, seed=seed, k=int(rng.integers(0, 3)))
