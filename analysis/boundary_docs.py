@@ -26,7 +26,7 @@ from boundaries.boundary_points import boundary_points, document_crs, write_poin
 from boundaries.coordinate_txt import TxtHeader, write_boundary_txt
 from boundaries.corners import FourSides, describe_four_sides, four_sides_frame, named_features
 from geo.crs import AnalysisCRS, crs_label
-from geo.errors import ProfileError
+from geo.errors import CRSError, ProfileError
 from geo.layers import LayerSpec, load_near
 from geo.maps import add_layer, escape_frame
 from geo.profile import RuleProfile
@@ -105,6 +105,7 @@ class DocOptions:
     land_code: str = ""
     search_m: float = 200.0
     tie_m: float = 1.0
+    min_along_share: float = 0.2
     roles: tuple[str, ...] = ("roads", "rivers", "places", "villages", "names")
     crs: str | None = None
 
@@ -134,6 +135,7 @@ class DocOptions:
             land_code=str(ov.get("land_code", pts.get("land_code", ""))),
             search_m=float(ov.get("search_m", sizhi.get("search_m", 200.0))),
             tie_m=float(sizhi.get("tie_m", 1.0)),
+            min_along_share=float(sizhi.get("min_along_share", 0.2)),
             roles=tuple(sizhi.get("roles", cls.roles)),
             crs=ov.get("crs"),
         )
@@ -301,7 +303,18 @@ def run_boundary_docs(
     -------
     BoundaryDocsRun
     """
-    crs, _, reason = document_crs(zones, crs=options.crs)
+    try:
+        crs, _, reason = document_crs(zones, crs=options.crs)
+    except CRSError as exc:  # outside China: the table and 四至 in the zones' CRS, no exchange TXT
+        crs, reason = CRS.from_user_input(zones.crs), f"the zones' own CRS ({exc})"
+        if write_txt and out_dir is not None:
+            qa.add(
+                "txt_skipped",
+                f"coordinate TXT files cannot be written, because {exc}",
+                layer="coordinate TXT",
+                severity="warning",
+            )
+        write_txt = False
     doc = zones if CRS.from_user_input(zones.crs).equals(crs) else zones.to_crs(crs)
     if doc is not zones:
         qa.add(
@@ -314,7 +327,13 @@ def run_boundary_docs(
     pts = boundary_points(doc, decimals=options.decimals, qa=qa)
     doc_names = names.to_crs(crs) if names is not None and doc is not zones else names
     sides = describe_four_sides(
-        doc, doc_names, search_m=options.search_m, tie_m=options.tie_m, points=pts, names_data=names_data
+        doc,
+        doc_names,
+        search_m=options.search_m,
+        tie_m=options.tie_m,
+        min_along_share=options.min_along_share,
+        points=pts,
+        names_data=names_data,
     )
     run = BoundaryDocsRun(
         zones=zones,

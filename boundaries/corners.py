@@ -11,12 +11,15 @@ For each zone:
   ``search_m`` metres outside its edges (a one-sided buffer of the side's edge chains, minus the zone).
   Among the named features (roads, rivers, place names) that reach into the region, the one nearest the
   zone wins; features within ``tie_m`` of the nearest are ranked by how much of the side they run along
-  (the length of the side's edges within their distance + ``tie_m`` of them: for a neighbouring polygon,
-  the shared boundary), then by name. Pieces of one name (road
-  segments) count as one feature. A feature that runs *through* the zone — inside it and out beyond the
-  opposite side too, like a road crossing the zone from west to east — does not bound it on that axis
-  and is never used for it. With none left: "cannot name, because no named feature within N m" (or
-  "… the only named features within N m run through the zone").
+  (the length of the side's edges they face: covered by their shadow cast back against the side's
+  direction; for a neighbouring polygon, the shared boundary), then by name. Pieces of one name (road
+  segments) count as one feature.
+- **What never names a side.** A feature that runs *through* the zone — inside it and out beyond the
+  opposite side too, like a road crossing the zone from west to east — does not bound it on that axis.
+  A road, river or area that runs along less than ``min_along_share`` (default 20 %) of the side only
+  crosses or touches it (a street leaving the zone); place-name points are exempt. With none left:
+  "cannot name, because no named feature within N m", or "… within N m only: …" naming what was set
+  aside and why.
 
 Multi-part zones are described as a whole (the sides of all parts together).
 """
@@ -33,6 +36,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+import shapely.affinity
 from shapely.geometry.polygon import orient
 
 from boundaries.boundary_points import boundary_points
@@ -269,7 +273,25 @@ def _extremes(pts: pd.DataFrame) -> tuple[ExtremePoint, ...]:
     return tuple(out)
 
 
-_EMPTY = ["name", "layer", "distance_m", "along_m", "through"]
+_EMPTY = ["name", "layer", "distance_m", "along_m", "through", "point", "side_m"]
+
+
+def _shadow(geom: shapely.Geometry, direction: tuple[float, float], dist: float) -> shapely.Geometry:
+    """Return the area swept by moving ``geom`` back ``dist`` metres against ``direction`` (its "shadow")."""
+    d = np.array([-direction[0] * dist, -direction[1] * dist])
+    pieces, lines = [], []
+    for part in shapely.get_parts(geom):
+        if shapely.get_type_id(part) == 3:  # polygon: itself, moved, and the sweep of its rings
+            pieces += [part, shapely.affinity.translate(part, d[0], d[1])]
+            lines += list(shapely.get_parts(shapely.boundary(part)))
+        elif shapely.get_type_id(part) in (1, 2):
+            lines.append(part)
+    for line in lines:
+        xy = shapely.get_coordinates(line)
+        if len(xy) >= 2:
+            p, q = xy[:-1], xy[1:]
+            pieces += [g for g in shapely.polygons(np.stack([p, q, q + d, p + d, p], axis=1)) if g.area > 0]
+    return shapely.union_all(pieces) if pieces else shapely.Polygon()
 
 
 def _candidates(
@@ -278,12 +300,14 @@ def _candidates(
     tree: shapely.STRtree,
     sides: Mapping[str, tuple[shapely.Geometry, shapely.Geometry]],
     side: str,
-    tie_m: float,
+    direction: tuple[float, float],
+    search_m: float,
 ) -> pd.DataFrame:
     """Rank-ready figures of every named feature reaching into a side's region (pieces of a name merged).
 
-    ``along_m`` is the length of the side's edges that lie within the feature's distance (+ ``tie_m``) of it:
-    how much of the side the feature runs along.
+    ``along_m`` is the length of the side's edges the feature's part in the region faces: the edges its
+    shadow, cast back against the side's direction by ``search_m``, covers. A road parallel to the side
+    faces the stretch it runs along; a street leaving the zone at right angles faces almost nothing.
     """
     region, chains = sides[side]
     idx = tree.query(region, predicate="intersects")
@@ -298,42 +322,78 @@ def _candidates(
         part = shapely.intersection(feat, region)
         if part.is_empty:
             continue
-        dist = float(shapely.distance(part, filled))
-        near = shapely.buffer(part, dist + tie_m + 0.5)
+        shadow = _shadow(part, direction, search_m + 1.0)
         rows.append(
             {
                 "name": name,
                 "layer": str(group["layer"].iloc[0]),
-                "distance_m": dist,
-                "along_m": float(shapely.length(shapely.intersection(chains, near))),
+                "distance_m": float(shapely.distance(part, filled)),
+                "along_m": float(shapely.length(shapely.intersection(chains, shadow))),
                 "through": bool(shapely.intersects(feat, inner) and shapely.intersects(feat, opposite)),
+                "point": bool(shapely.get_type_id(feat) in (0, 4)),
+                "side_m": float(chains.length),
             }
         )
     return pd.DataFrame(rows, columns=_EMPTY)
 
 
-def _pick(c: pd.DataFrame, side: str, label: str, search_m: float, tie_m: float, no_layer: bool) -> SideName:
+def _few(names: list[str], sep: str, more: str) -> str:
+    return sep.join(names[:3]) + (more.format(len(names)) if len(names) > 3 else "")
+
+
+def _cannot(
+    label: str, search_m: float, through: list[str], short: list[str], share: float
+) -> tuple[str, str]:
+    """Return the text and reason of a side that cannot be named (at most three names listed)."""
+    if not through and not short:
+        return (
+            f"{label}：无法命名（{search_m:g} 米内无有名称的道路、河流或地名）",
+            f"cannot name, because no named feature within {search_m:g} m",
+        )
+    zh = [f"{_few(through, '、', '等 {} 条')}穿越开发区"] if through else []
+    en = [f"{_few(through, ', ', ' (of {})')} run(s) through the zone"] if through else []
+    if short:
+        zh.append(f"{_few(short, '、', '等 {} 处')}沿该边不足 {share:.0%}")
+        en.append(f"{_few(short, ', ', ' (of {})')} run(s) along less than {share:.0%} of this side")
+    return (
+        f"{label}：无法命名（{search_m:g} 米内仅有：{'；'.join(zh)}）",
+        f"cannot name, because within {search_m:g} m only: {'; '.join(en)}",
+    )
+
+
+def _pick(
+    c: pd.DataFrame,
+    side: str,
+    label: str,
+    *,
+    search_m: float,
+    tie_m: float,
+    min_along_share: float,
+    no_layer: bool,
+) -> SideName:
     if no_layer:
         reason = "cannot name, because no roads, rivers or place-names layer was given"
         return SideName(
             side, label, None, None, None, None, f"{label}：无法命名（未提供道路、河流或地名图层）", reason
         )
-    pool = c[~c["through"].astype(bool)] if len(c) else c
+    through = c["through"].astype(bool) if len(c) else pd.Series(dtype=bool)
+    short = (~c["point"].astype(bool) & (c["along_m"] < min_along_share * c["side_m"])) if len(c) else through
+    pool = c[~through & ~short] if len(c) else c
     if pool.empty:
-        crossing = "、".join(sorted(c["name"])) if len(c) else ""
-        if crossing:
-            reason = (
-                f"cannot name, because the only named features within {search_m:g} m ({crossing}) run "
-                "through the zone and do not bound it on this side"
-            )
-            text = f"{label}：无法命名（{search_m:g} 米内仅有穿越开发区的{crossing}）"
-        else:
-            reason = f"cannot name, because no named feature within {search_m:g} m"
-            text = f"{label}：无法命名（{search_m:g} 米内无有名称的道路、河流或地名）"
+        text, reason = _cannot(
+            label,
+            search_m,
+            sorted(c.loc[through, "name"]) if len(c) else [],
+            sorted(c.loc[~through & short, "name"]) if len(c) else [],
+            min_along_share,
+        )
         return SideName(side, label, None, None, None, None, text, reason)
     near = pool[pool["distance_m"] <= pool["distance_m"].min() + tie_m]
     best = near.sort_values(["along_m", "name"], ascending=[False, True]).iloc[0]
-    reason = f"nearest named feature beyond the side, {best['distance_m']:.1f} m from the boundary"
+    reason = (
+        f"nearest named feature beyond the side, {best['distance_m']:.1f} m from the boundary, along "
+        f"{best['along_m']:.0f} m of its {best['side_m']:.0f} m"
+    )
     return SideName(
         side,
         label,
@@ -352,6 +412,7 @@ def describe_four_sides(
     *,
     search_m: float = 200.0,
     tie_m: float = 1.0,
+    min_along_share: float = 0.2,
     points: gpd.GeoDataFrame | None = None,
     names_data: str = "",
 ) -> list[FourSides]:
@@ -367,6 +428,9 @@ def describe_four_sides(
         How far beyond each side to look, in metres.
     tie_m : float, keyword-only
         Features this much farther than the nearest still compete on how much of the side they run along.
+    min_along_share : float, keyword-only
+        A road, river or area must run along at least this share of the side to name it (a road that only
+        crosses or touches the side does not); place-name points are exempt.
     points : GeoDataFrame, optional, keyword-only
         The zones' boundary-point table (computed when not given).
     names_data : str, keyword-only
@@ -394,13 +458,23 @@ def describe_four_sides(
         geo = {s: (side_region(geom, d, search_m), side_chains(geom, d)) for s, _, d in SIDES}
         filled = _filled(geom)
         sides = []
-        for side, label, _ in SIDES:
+        for side, label, d in SIDES:
             cand = (
-                _candidates(filled, names, tree, geo, side, tie_m)
+                _candidates(filled, names, tree, geo, side, d, search_m)
                 if tree is not None and len(names)
                 else pd.DataFrame(columns=_EMPTY)
             )
-            sides.append(_pick(cand, side, label, search_m, tie_m, names is None))
+            sides.append(
+                _pick(
+                    cand,
+                    side,
+                    label,
+                    search_m=search_m,
+                    tie_m=tie_m,
+                    min_along_share=min_along_share,
+                    no_layer=names is None,
+                )
+            )
         out.append(
             FourSides(
                 str(zid),

@@ -94,8 +94,8 @@ def test_a_crossing_road_never_names_the_sides_it_crosses():
     r = describe_four_sides(zone(), named_features({"roads": roads}))[0]
     north = r.sides[3]
     assert north.name is None
-    assert "(经三路) run through the zone" in north.reason
-    assert north.text == "北至：无法命名（200 米内仅有穿越开发区的经三路）"
+    assert north.reason == "cannot name, because within 200 m only: 经三路 run(s) through the zone"
+    assert north.text == "北至：无法命名（200 米内仅有：经三路穿越开发区）"
 
 
 def test_a_road_crossing_one_slanted_side_is_not_beyond_the_others():
@@ -105,6 +105,18 @@ def test_a_road_crossing_one_slanted_side_is_not_beyond_the_others():
     roads = gpd.GeoDataFrame({"NAME": ["纬二路"]}, geometry=[line((-300, 50), (500, 50))], crs="EPSG:4526")
     r = describe_four_sides(zone(g), named_features({"roads": roads}))[0]
     assert [s.name for s in r.sides] == [None, None, None, None]
+
+
+def test_a_street_leaving_the_zone_does_not_name_the_side():
+    # 支路 runs from inside the zone out through the east side: it touches 2 m of the 100 m side, not 20 %
+    roads = gpd.GeoDataFrame({"NAME": ["支路"]}, geometry=[line((150, 50), (260, 50))], crs="EPSG:4526")
+    r = describe_four_sides(zone(), named_features({"roads": roads}))[0]
+    assert r.sides[0].name is None
+    assert r.sides[0].text == "东至：无法命名（200 米内仅有：支路沿该边不足 20%）"
+    assert (
+        describe_four_sides(zone(), named_features({"roads": roads}), min_along_share=0.0)[0].sides[0].name
+        == "支路"
+    )
 
 
 def test_ties_go_to_the_feature_running_along_more_of_the_side():
