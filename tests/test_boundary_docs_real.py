@@ -119,3 +119,22 @@ def test_four_sides_of_the_puyang_counties_agree_with_edge_sampling(counties):
         r = describe_four_sides(one, names, search_m=200)[0]
         expected = _sampled_neighbours(one.geometry.iloc[0].geoms[0], others, 0.2)
         assert {s.side: s.name for s in r.sides} == expected, name
+
+
+def test_zones_outside_china_get_tables_but_no_exchange_txt(tmp_path):
+    # Kotka (Finland, OSM; committed in tests/data/real): no Chinese Gauss-Krüger zone, so no TXT, said so
+    from analysis.boundary_docs import DocOptions, run_boundary_docs
+    from geo.layers import LayerSpec, load_zones
+    from geo.profile import load_profile
+    from geo.qa import QALog
+    from tests.conftest import REAL
+
+    qa = QALog()
+    zones, acrs = load_zones(LayerSpec(REAL / "kotka_zones.gpkg", "zones"), qa=qa)
+    assert acrs.crs.to_epsg() == 32635  # UTM 35N, chosen outside China
+    opts = DocOptions.from_profile(load_profile("henan"))
+    run = run_boundary_docs(zones, options=opts, qa=qa, out_dir=tmp_path)
+    written = sorted(p.name for p in tmp_path.rglob("*") if p.is_file())
+    assert written == ["界址点坐标表_KT-A.xlsx", "界址点坐标表_KT-B.xlsx", "界址点坐标表_KT-C.xlsx"]
+    assert qa.count("txt_skipped") == 1
+    assert run.points["easting_m"].between(100_000, 900_000).all()  # UTM eastings, table still X/Y
