@@ -8,6 +8,7 @@ repaired zone features and the repair log.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import folium
 import geopandas as gpd
@@ -23,7 +24,10 @@ from geo.maps import add_layer, add_legend
 from geo.profile import RuleProfile
 from geo.qa import QALog
 
-__all__ = ["QA_COLOURS", "BoundaryQARun", "read_raw_zones", "run_boundary_qa"]
+__all__ = ["QA_COLOURS", "BoundaryQARun", "job_boundary_qa", "read_raw_zones", "run_boundary_qa"]
+
+if TYPE_CHECKING:
+    from analysis.pipeline import Context
 
 QA_COLOURS = {
     "invalid": "#e31a1c",
@@ -143,3 +147,14 @@ def run_boundary_qa(
     if fix:
         fixed, log = fix_zone_geometry(raw, rows, rule=rule, layer=layer, qa=qa)
     return BoundaryQARun(raw=raw, rows=rows, fixed=fixed, log=log)
+
+
+def job_boundary_qa(ctx: Context) -> Outputs:
+    """The pipeline job: geometry QA of the zone layer as stored (repairs only by ``devzone qa --fix``)."""
+    spec = ctx.project.layers["zones"]
+    raw = read_raw_zones(spec, ctx.analysis_crs, qa=ctx.qa)
+    run = run_boundary_qa(
+        raw, profile=ctx.profile, qa=ctx.qa, id_field=spec.get("id_field"), layer=spec.label
+    )
+    ctx.results["geometry_qa"] = run
+    return run.outputs()

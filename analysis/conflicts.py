@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import folium
 import geopandas as gpd
@@ -23,6 +24,7 @@ from boundaries.conflicts import (
     ConversionRule,
     find_conflicting_uses,
     find_conversions,
+    parcel_lookup,
     summarise_conflicts,
 )
 from geo.crs import AnalysisCRS
@@ -31,7 +33,10 @@ from geo.maps import VERDICT_COLOURS, add_layer, add_legend
 from geo.profile import RuleProfile
 from geo.qa import QALog
 
-__all__ = ["CONFLICT_COLOURS", "ConflictRun", "run_conflicts"]
+__all__ = ["CONFLICT_COLOURS", "ConflictRun", "job_conflicts", "run_conflicts"]
+
+if TYPE_CHECKING:
+    from analysis.pipeline import Context
 
 log = logging.getLogger(__name__)
 
@@ -216,6 +221,7 @@ def run_conflicts(
             rule=crule,
             data=(prev.data, cur.data),
             data_date=(prev.date, cur.date),
+            parcel_ids=(parcel_lookup(prev.gdf, previous.get("id_field")), parcel_lookup(cur.gdf, id_field)),
             as_of=as_of,
         )
     verdicts = summarise_conflicts(
@@ -230,3 +236,27 @@ def run_conflicts(
     for v in verdicts:
         log.info("R3 %s: %s (%s)", v.zone_id, v.verdict, v.reason)
     return ConflictRun(zones=zones, uses=uses, conversions=conversions, verdicts=verdicts)
+
+
+def job_conflicts(ctx: Context) -> Outputs:
+    """The pipeline job: R3 with ``[layers.landuse]`` and, when named, ``[layers.landuse_previous]``."""
+    layers = ctx.project.layers
+    previous = layers.get("landuse_previous")
+    if previous is None:
+        ctx.qa.add(
+            "job_partial",
+            "R3.conversion: cannot decide, because the project file has no "
+            "[layers.landuse_previous] (an earlier survey vintage)",
+            layer=str(ctx.project.path),
+        )
+    run = run_conflicts(
+        ctx.zones,
+        layers["landuse"],
+        previous=previous,
+        analysis_crs=ctx.analysis_crs,
+        profile=ctx.profile,
+        qa=ctx.qa,
+        as_of=ctx.as_of,
+    )
+    ctx.results["conflicts"] = run
+    return run.outputs()

@@ -12,6 +12,7 @@ import datetime as dt
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import folium
 import geopandas as gpd
@@ -30,9 +31,13 @@ __all__ = [
     "OVERLAP_COLOURS",
     "ROLES",
     "ConstraintRun",
+    "job_constraints",
     "load_controls",
     "run_constraints",
 ]
+
+if TYPE_CHECKING:
+    from analysis.pipeline import Context
 
 log = logging.getLogger(__name__)
 
@@ -218,3 +223,26 @@ def run_constraints(
     for v in result.verdicts:
         log.info("R2 %s: %s (%s)", v.zone_id, v.verdict, v.reason)
     return ConstraintRun(zones=zones, controls=controls, result=result)
+
+
+def job_constraints(ctx: Context) -> Outputs:
+    """The pipeline job: 三区三线 for every zone with the control layers the project names.
+
+    Roles ``farmland``, ``redline``, ``urban_boundary``; each missing one makes its check "cannot decide"
+    (a QA row says which), the others still run.
+    """
+    layers = ctx.project.layers
+    specs = {kind: layers.get(role) for kind, role in ROLES.items()}
+    missing = [f"[layers.{ROLES[k]}]" for k, s in specs.items() if s is None]
+    if missing:
+        ctx.qa.add(
+            "job_partial",
+            f"R2 三区三线: cannot decide the checks of {', '.join(missing)}, because the "
+            "project file does not name them",
+            layer=str(ctx.project.path),
+            severity="warning",
+        )
+    controls = load_controls(specs, ctx.zones, ctx.analysis_crs, qa=ctx.qa)
+    run = run_constraints(ctx.zones, controls, profile=ctx.profile, as_of=ctx.as_of)
+    ctx.results["constraints"] = run
+    return run.outputs()

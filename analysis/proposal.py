@@ -12,6 +12,7 @@ import datetime as dt
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import folium
 import geopandas as gpd
@@ -27,14 +28,21 @@ from boundaries.proposal import ProposalResult, propose_boundary
 from boundaries.proposal_solver import ProposalRule
 from geo.crs import AnalysisCRS
 from geo.errors import DataError
+from geo.geometry import repair_polygons
 from geo.layers import LayerSpec
 from geo.maps import add_layer, add_legend
 from geo.profile import RuleProfile
 from geo.qa import QALog
 
-__all__ = ["PROPOSAL_COLOURS", "ProposalRun", "run_proposals"]
+__all__ = ["PROPOSAL_COLOURS", "ProposalRun", "job_proposal", "run_proposals"]
+
+if TYPE_CHECKING:
+    from analysis.pipeline import Context
 
 log = logging.getLogger(__name__)
+
+#: How far beyond a zone's envelope the land use is read, per ring of parcels that may be taken in.
+_READ_PER_RING_M = 300.0
 
 PROPOSAL_COLOURS = {"add": "#1a9850", "remove": "#d73027", "excluded": "#969696", "boundary": "#2166ac"}
 
@@ -63,6 +71,8 @@ _LABELS = {
     "new_holes": "新增孔洞",
     "zone_area_before_m2": "调整前面积",
     "zone_area_after_m2": "调整后面积",
+    "perimeter_before_m": "调整前周长",
+    "perimeter_after_m": "调整后周长",
     "n_candidates": "候选地块数",
     "n_cuts": "连通性割平面数",
     "reason": "说明",
@@ -202,13 +212,20 @@ def run_proposals(
         have = ", ".join(map(str, zones.index))
         msg = f"zone id(s) {', '.join(unknown)} not in the zone layer; it has {have}: use one of those"
         raise DataError(msg)
+    rule, crule = IndustrialRule.from_profile(profile), ConstraintRule.from_profile(profile)
+    params = ProposalRule.from_profile(profile)
+    # chains of industrial parcels are taken in up to addition_depth parcels out: read that far
+    reach_m = _READ_PER_RING_M * max(1, params.addition_depth)
     layer = (
         landuse
         if isinstance(landuse, MeasuredLayer)
-        else measure_spec(landuse, zones, analysis_crs, profile=profile, qa=qa, measure=False)
+        else measure_spec(landuse, zones, analysis_crs, profile=profile, qa=qa, measure=False, pad_m=reach_m)
     )
-    rule, crule = IndustrialRule.from_profile(profile), ConstraintRule.from_profile(profile)
-    params = ProposalRule.from_profile(profile)
+    gdf = (
+        layer.gdf
+        if bool(layer.gdf.geometry.is_valid.all())
+        else repair_polygons(layer.gdf, layer=layer.spec.label, qa=QALog())
+    )  # repairs are QA rows of the R1 / R3 jobs
     geoms = np.asarray(zones.geometry.values, dtype=object)
     results = []
     for i, zid in enumerate(map(str, zones.index)):
@@ -217,7 +234,7 @@ def run_proposals(
         others = shapely.union_all(np.delete(geoms, i)) if len(geoms) > 1 else None
         res = propose_boundary(
             zones.iloc[[i]],
-            layer.gdf,
+            gdf,
             table=layer.table,
             code_field=layer.code_field,
             controls=controls,
@@ -239,3 +256,44 @@ def run_proposals(
         )
         results.append(res)
     return ProposalRun(zones=zones, results=results)
+
+
+def job_proposal(ctx: Context) -> Outputs:
+    """The pipeline job: proposals for the zones that fail R1 (all zones are judged when R1 did not run).
+
+    Uses the 三区三线 layers of the constraints job when it ran, else reads them.
+    """
+    from analysis.constraints import ROLES, ConstraintRun, load_controls
+
+    ind = ctx.results.get("industrial")
+    verdicts = getattr(ind, "verdicts", None)
+    failing = (
+        [v.zone_id for v in verdicts if v.passes is False]
+        if verdicts is not None
+        else [str(z) for z in ctx.zones.index]
+    )
+    if not failing:
+        ctx.qa.add(
+            "proposal", "no zone fails R1: no boundary proposal needed", layer="proposal", severity="info"
+        )
+        return Outputs()
+    con = ctx.results.get("constraints")
+    controls = (
+        con.controls
+        if isinstance(con, ConstraintRun)
+        else load_controls(
+            {k: ctx.project.layers.get(r) for k, r in ROLES.items()}, ctx.zones, ctx.analysis_crs, qa=ctx.qa
+        )
+    )
+    run = run_proposals(
+        ctx.zones,
+        ctx.project.layers["landuse"],
+        controls,
+        analysis_crs=ctx.analysis_crs,
+        profile=ctx.profile,
+        qa=ctx.qa,
+        zone_ids=failing,
+        as_of=ctx.as_of,
+    )
+    ctx.results["proposal"] = run
+    return run.outputs()

@@ -18,6 +18,7 @@ classes), and reports each changed part with both parcels, both codes and the ch
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,14 +34,19 @@ from geo.units import m2_to_ha, m2_to_mu
 
 __all__ = [
     "JSON_KEYS",
+    "PARCEL_ID_FIELDS",
     "ConflictRule",
     "ConflictVerdict",
     "ConversionRule",
     "find_conflicting_uses",
     "find_conversions",
+    "parcel_lookup",
     "piece_classes",
     "summarise_conflicts",
 ]
+
+#: Usual parcel-number fields of land-use layers (三调 标识码 BSM, 图斑编号 TBBH …).
+PARCEL_ID_FIELDS = ("BSM", "TBBH", "TBYBH", "ZDBH", "DKBH", "PARCEL_ID")
 
 _FLOAT_M2 = 1e-6
 _HOUSING_NOTE = "职工公寓、培训及必要生产生活服务设施除外：请逐宗核实用途"
@@ -125,10 +131,31 @@ def piece_classes(areas: LanduseAreas) -> gpd.GeoDataFrame:
     return p
 
 
+def parcel_lookup(landuse: gpd.GeoDataFrame, id_field: str | None = None) -> dict[str, str] | None:
+    """Return feature id → parcel number from ``id_field`` or the first usual field present, or None.
+
+    >>> parcel_lookup(gpd.GeoDataFrame({"BSM": ["4109001"]}, geometry=[None]))
+    {'0': '4109001'}
+    """
+    cols = {c.lower(): c for c in landuse.columns if c != landuse.geometry.name}
+    field = id_field or next((cols[c.lower()] for c in PARCEL_ID_FIELDS if c.lower() in cols), None)
+    if field is None:
+        return None
+    return {str(k): str(v) for k, v in landuse[field].items()}
+
+
+def _named(pieces: gpd.GeoDataFrame, lookup: Mapping[str, str] | None) -> gpd.GeoDataFrame:
+    if lookup is not None:
+        pieces = pieces.assign(
+            source=pieces["source"].map(lambda s: ",".join(lookup.get(x, x) for x in str(s).split(",")))
+        )
+    return pieces
+
+
 def _parcel_ids(sources: pd.Series, landuse: gpd.GeoDataFrame | None, id_field: str | None) -> pd.Series:
-    if landuse is None or id_field is None:
+    lookup = None if landuse is None else parcel_lookup(landuse, id_field)
+    if lookup is None:
         return sources
-    lookup = {str(k): str(v) for k, v in landuse[id_field].items()}
     return sources.map(lambda s: ",".join(lookup.get(x, x) for x in str(s).split(",")))
 
 
@@ -153,8 +180,9 @@ def find_conflicting_uses(
         Land use measured in the zones with pieces (:func:`geo.landuse.measure_landuse`).
     rule : ConflictRule, keyword-only
     landuse, id_field : keyword-only
-        The land-use layer as measured and its parcel-number field (e.g. ``BSM``, ``TBBH``), to name
-        parcels by number; by default they are named by feature id.
+        The land-use layer as measured and its parcel-number field, to name parcels by number; without
+        ``id_field`` the first usual field present (:data:`PARCEL_ID_FIELDS`: ``BSM``, ``TBBH`` …) is used,
+        else the feature id.
     data, data_date : str, keyword-only
         The land-use data and its date, named in every row.
     as_of : date, optional, keyword-only
@@ -244,6 +272,7 @@ def find_conversions(
     rule: ConversionRule,
     data: tuple[str, str] = ("", ""),
     data_date: tuple[str, str] = ("", ""),
+    parcel_ids: tuple[Mapping[str, str] | None, Mapping[str, str] | None] = (None, None),
     as_of: dt.date | None = None,
 ) -> gpd.GeoDataFrame:
     """Find zone land that was 工矿仓储 in ``previous`` and is commercial or housing in ``current``.
@@ -257,6 +286,8 @@ def find_conversions(
     rule : ConversionRule, keyword-only
     data, data_date : (previous, current), keyword-only
         Each vintage's data and date.
+    parcel_ids : (previous, current), keyword-only
+        Feature id → parcel number of each vintage (e.g. from ``BSM``); feature ids when None.
     as_of : date, optional, keyword-only
 
     Returns
@@ -266,9 +297,9 @@ def find_conversions(
         ``parcel_current``, ``code_current``, ``name_current``, ``group_current``, ``change``, ``area_m2``,
         ``area_ha``, ``area_mu``, ``finding``, ``rule_id``, ``source``, the data and dates, geometry.
     """
-    prev = piece_classes(previous)
+    prev = _named(piece_classes(previous), parcel_ids[0])
     prev = prev[prev["group"].isin(rule.from_groups)]
-    cur = piece_classes(current)
+    cur = _named(piece_classes(current), parcel_ids[1])
     cur = cur[cur["group"].isin(rule.to_groups)]
     rows = [_changes_in_zone(z, prev[prev["zone"] == z], cur[cur["zone"] == z], rule) for z in zones.index]
     rows = [r for r in rows if len(r)]

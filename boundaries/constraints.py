@@ -17,7 +17,8 @@ Method (like QGIS *Overlap analysis*)
 4. Each overlap is split into its connected parts. A part of ``tolerance_m2`` or less (default 1 m²) is a
    digitising sliver — a shared edge drawn twice — and is not a finding; slivers are still listed
    (``finding = False``) and summed in ``*_sliver_m2``. A part counts as a sliver when its area is at most
-   ``tolerance_m2 + 1e-6`` m² (float noise at Gauss-Krüger coordinate magnitudes).
+   ``tolerance_m2 + 1e-6`` m² (float noise at Gauss-Krüger coordinate magnitudes). The reported area is
+   the kernel's figure less the slivers, and exactly 0 when no part is a finding.
 
 A missing layer gives ``passes = None`` for its check and "cannot decide, because …"; a check that fails
 decides the zone even when another layer is missing.
@@ -370,7 +371,9 @@ def check_constraints(
             mine = [p for p in parts if p["zone_id"] == str(z)]
             sliver = sum(p["area_m2"] for p in mine if not p["finding"])
             total = zarea[z] - inside[z] if kind == "urban" else inside[z]
-            per[z] = (max(total - sliver, 0.0), sliver, sum(1 for p in mine if p["finding"]))
+            n = sum(1 for p in mine if p["finding"])
+            # the kernel's figure less the slivers; exactly 0 when no part is a finding (float residue)
+            per[z] = (max(total - sliver, 0.0) if n else 0.0, sliver, n)
         found[kind] = per
     verdicts = [
         _verdict(z, str(zones.loc[z, "zone_name"]), zarea[z], found, controls, rule, day) for z in zones.index

@@ -39,7 +39,13 @@ import shapely
 from boundaries.conflicts import piece_classes
 from boundaries.constraints import ConstraintRule, ConstraintVerdict, ControlLayers, check_constraints
 from boundaries.industrial import IndustrialRule, ShareVerdict, judge_industrial_share
-from boundaries.proposal_candidates import OUTSIDE, ZoneShape, addition_candidates, removal_candidates
+from boundaries.proposal_candidates import (
+    OUTSIDE,
+    ZoneShape,
+    addition_candidates,
+    boundary_terms,
+    removal_candidates,
+)
 from boundaries.proposal_solver import ProposalRule, Selection, select_pieces
 from geo.codes import CodeTable
 from geo.geometry import repair_polygons
@@ -48,6 +54,9 @@ from geo.qa import QALog
 from geo.units import m2_to_ha, m2_to_mu
 
 __all__ = ["JSON_KEYS", "ProposalResult", "ProposalVerdict", "propose_boundary"]
+
+#: Features within this distance of the zone (or of industrial land taken) are its neighbours.
+_REACH_M = 1e-3
 
 #: The keys of ``devzone propose --json``, in order.
 JSON_KEYS = (
@@ -87,6 +96,8 @@ class ProposalVerdict:
     changed_m2: float
     zone_area_before_m2: float
     zone_area_after_m2: float | None
+    perimeter_before_m: float
+    perimeter_after_m: float | None
     share_before: float | None
     share_after: float | None
     basis: str
@@ -152,6 +163,34 @@ def _with_category(areas: LanduseAreas) -> gpd.GeoDataFrame:
     return p
 
 
+def _neighbourhood(
+    landuse: gpd.GeoDataFrame, zone: Any, table: CodeTable, code_field: str, params: ProposalRule
+) -> tuple[gpd.GeoDataFrame, Any]:
+    """Return the land-use features the proposal looks at, and their area outside the zone.
+
+    The features touching the zone, then, ring by ring up to ``params.addition_depth``, the industrial
+    features touching those already taken (a chain of industrial land can be taken in).
+    """
+    valid = (
+        landuse
+        if bool(landuse.geometry.is_valid.all())
+        else repair_polygons(landuse, layer="proposal", qa=QALog())
+    )
+    geoms = np.asarray(valid.geometry.values, dtype=object)
+    tree = shapely.STRtree(geoms)
+    taken = set(tree.query(zone, predicate="dwithin", distance=_REACH_M).tolist())
+    industrial = np.array([bool(getattr(table.classify(v), "industrial", False)) for v in valid[code_field]])
+    frontier = {i for i in taken if industrial[i]}
+    for _ in range(1, params.addition_depth):
+        if not frontier:
+            break
+        _, hit = tree.query(geoms[sorted(frontier)], predicate="dwithin", distance=_REACH_M)
+        frontier = {int(i) for i in hit if industrial[i]} - taken
+        taken |= frontier
+    near = valid.iloc[sorted(taken)]
+    return near, shapely.difference(shapely.union_all(np.asarray(near.geometry.values)), zone)
+
+
 def _figures(v: ShareVerdict, rule: IndustrialRule) -> tuple[float, float]:
     """Return (industrial m², worst-case denominator m²) of an R1 verdict."""
     if rule.denominator == "zone":
@@ -206,9 +245,7 @@ def propose_boundary(
     """
     zid = str(zone.index[0])
     zgeom = zone.geometry.iloc[0]
-    near = repair_polygons(landuse, layer="proposal", qa=QALog())
-    near = near.iloc[near.sindex.query(zgeom.buffer(params.min_contact_m), predicate="intersects")]
-    outside = shapely.difference(shapely.union_all(np.asarray(near.geometry.values)), zgeom)
+    near, outside = _neighbourhood(landuse, zgeom, table, code_field, params)
     frame = gpd.GeoDataFrame(
         {"zone_id": [zid, OUTSIDE], "zone_name": [zone["zone_name"].iloc[0], OUTSIDE]},
         geometry=[zgeom, outside],
@@ -224,6 +261,7 @@ def propose_boundary(
     rem = removal_candidates(pieces, zid, zgeom, rule, params)
     add_all, notes = addition_candidates(pieces, zgeom, controls, others, params)
     add = add_all[add_all["action"] == "add"]
+    requires = list(rem["requires"]) + [[j + len(rem) for j in r] for r in add["requires"]]
     cand = pd.concat([rem, add], ignore_index=True)
     shape = ZoneShape(zgeom, list(cand.geometry.values), list(cand["action"]), params.min_piece_m2)
     ind_m2, den_m2 = _figures(before, rule)
@@ -236,6 +274,14 @@ def propose_boundary(
         threshold=rule.threshold,
         feasible=shape.feasible,
         rule=params,
+        requires=requires,
+        explain=shape.cuts,
+        boundary=boundary_terms(
+            list(cand.geometry.values),
+            list(cand["action"]),
+            zgeom.boundary,
+            weight_m2_per_m=params.boundary_weight_m2_per_m,
+        ),
     )
     cand["chosen"] = [k in sel.chosen for k in range(len(cand))]
     listed = pd.concat(
@@ -282,7 +328,26 @@ def _result(
     zid = str(zone.index[0])
     pieces = _pieces_frame(listed, zone)
     if not sel.reaches_target:
-        reason = "; ".join([f"no proposal: {sel.note}", *notes])
+        cand = listed[listed["action"].isin(["remove", "add"])]
+        gain = float(
+            (cand["area_m2"] * np.where(cand["action"] == "add", 1 - rule.threshold, rule.threshold)).sum()
+        )
+        ind_m2, den_m2 = _figures(before, rule)
+        need = rule.threshold * den_m2 - ind_m2
+        verdict = (
+            "would reach it, but no choice that keeps one piece without new holes does"
+            if gain >= need
+            else "fall short"
+        )
+        reach = (
+            f"passing needs {need:,.2f} m² more of I − t·D; all candidates together give {gain:,.2f} m² "
+            f"and {verdict} ({len(cand)} candidates: non-industrial land up to "
+            f"{params.removal_depth} ring(s) in from the boundary, industrial land up to "
+            f"{params.addition_depth} parcel(s) out, narrow pieces only along the boundary); R1's "
+            f"shortfall: take in {before.shortfall_add_m2:,.2f} m² or leave out "
+            f"{before.shortfall_remove_m2:,.2f} m²"
+        )
+        reason = "; ".join([f"no proposal: {sel.note}", reach, *notes])
         return _empty_result(
             zone,
             before,
@@ -338,6 +403,8 @@ def _result(
         changed_m2=removed + added,
         zone_area_before_m2=before.zone_area_m2,
         zone_area_after_m2=float(geom.area),
+        perimeter_before_m=float(zone.geometry.iloc[0].length),
+        perimeter_after_m=float(geom.length),
         share_before=_share(before),
         share_after=_share(after),
         basis=rule.denominator,
@@ -418,6 +485,8 @@ def _empty_result(
         changed_m2=0.0,
         zone_area_before_m2=before.zone_area_m2,
         zone_area_after_m2=None,
+        perimeter_before_m=float(zone.geometry.iloc[0].length),
+        perimeter_after_m=None,
         share_before=_share(before),
         share_after=None,
         basis=rule.denominator,

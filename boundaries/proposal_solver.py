@@ -7,39 +7,54 @@ zone area: the R1 worst case) and fails ``I ≥ t·D``. Candidate ``k`` changes 
 by ``dD_k`` (taking in industrial land of area ``b``: ``+b, +b``; leaving out non-industrial land of area
 ``a``: ``0, −a``) and costs its area. Choose ``x_k ∈ {0, 1}`` to
 
-    minimise Σ area_k·x_k   subject to   I + Σ dI_k·x_k ≥ t·(D + Σ dD_k·x_k)   and   feasible(x),
+    minimise Σ area_k·x_k [+ w·max(0, ΔP(x))]   subject to   I + Σ dI_k·x_k ≥ t·(D + Σ dD_k·x_k),
+    the linking constraints, and feasible(x),
 
-where ``feasible`` is a geometric test (one piece, no new holes) the program cannot express linearly.
+where ``ΔP`` is the growth of the boundary length (optional, weight ``w`` m² per m, :class:`BoundaryTerms`)
+and ``feasible`` a geometric test (one piece, no new holes) the program cannot express linearly.
 
 Exact method (at most ``max_exact_candidates`` candidates): an integer program solved with OR-Tools
-CP-SAT. ``t`` is written as a fraction ``p/q ≥ t`` and the constraint as ``Σ (q·dI_k − p·dD_k)·x_k ≥
-p·D − q·I``; areas are in units of ``unit_m2`` (default 1 cm²), the left-hand coefficients rounded down
-and the right-hand side rounded up, so every integer solution satisfies the real constraint (a solution
-feasible only by less than one unit can be missed: optimal to the unit). Each solution is tested with
-``feasible``; an infeasible one is cut off by a no-good cut (``Σ_{k∈S}(1−x_k) + Σ_{k∉S} x_k ≥ 1``,
-which removes exactly that choice) and the program solved again, at most ``max_cuts`` times. The answer is
-then optimal among all feasible choices of the candidates.
+CP-SAT. ``t`` is written as a fraction ``p/q ≥ t`` and the constraint as
+``Σ (q·dI_k − p·dD_k)·x_k ≥ p·D − q·I``; areas are in units of ``unit_m2`` (default 1 cm²), the
+left-hand coefficients rounded down and the right-hand side rounded up, so every integer solution
+satisfies the real constraint (a solution feasible only by less than one unit can be missed). CP-SAT
+stops when its answer is within ``optimality_gap_m2`` (default 1 m²) of its lower bound — closing the
+last square centimetres can take minutes — and the proven gap is reported.
 
-Heuristic (more candidates, the cut limit reached, or no solver answer): greedy. While the target is not
-reached: among the candidates whose addition keeps ``feasible``, take the smallest that reaches the target
-alone, or else the one with the largest gain per m² changed (leaving out gains ``t`` per m², taking in
-``1 − t``; ties: the larger area, then the earlier candidate). Then drop chosen candidates, largest first,
-while the target is still reached and ``feasible`` holds. Not optimal in general (the tests show a case).
+A candidate that does not share boundary with the zone (ring 2 and beyond) goes only with at least one of
+its neighbours (else it would leave a hole or take in an island): a linking constraint. Each solution is
+tested with ``feasible``; an infeasible one is cut off by the cuts ``explain`` derives from the failure (a
+new hole: not all it is made of unless a piece bordering it goes too; a part cut off: not all that cut
+it off unless something joins it again), else by a no-good cut (``Σ_{k∈S}(1−x_k) + Σ_{k∉S} x_k ≥ 1``,
+which removes exactly that choice), and the program is solved again, at most ``max_cuts`` times within
+``time_limit_s`` in all. Linking constraints and cuts only remove infeasible choices, so the answer is
+optimal among all feasible choices of the candidates.
+
+Heuristic (more candidates, the cut or time limit reached): greedy. While the target is not reached:
+among the candidates whose addition keeps ``feasible`` (and whose link is met), take the smallest that
+reaches the target alone, or else the one with the largest gain per m² changed (leaving out gains ``t``
+per m², taking in ``1 − t``; ties: the larger area, then the earlier candidate). Then drop chosen
+candidates, largest first, while the target is still reached and the shape stays feasible. It ignores
+the boundary weight and is not optimal in general (the tests show a case).
 """
 
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
 from geo.errors import ProfileError
 from geo.profile import RuleProfile
 
-__all__ = ["ProposalRule", "Selection", "greedy_selection", "select_pieces", "solve_exact"]
+__all__ = ["BoundaryTerms", "ProposalRule", "Selection", "greedy_selection", "select_pieces", "solve_exact"]
 
 Feasible = Callable[[frozenset[int]], bool]
+#: For a failed choice, constraints ``(neg, pos)`` meaning ``Σ_neg (1 − x) + Σ_pos x ≥ 1``.
+Explain = Callable[[frozenset[int]], list[tuple[list[int], list[int]]]]
 
 
 @dataclass(frozen=True)
@@ -55,6 +70,11 @@ class ProposalRule:
     min_piece_m2: float
     min_contact_m: float
     area_unit_m2: float
+    removal_depth: int = 1
+    addition_depth: int = 1
+    optimality_gap_m2: float = 1.0
+    boundary_weight_m2_per_m: float = 0.0
+    min_width_m: float = 0.0
 
     @classmethod
     def from_profile(cls, profile: RuleProfile, rule_id: str = "R1.proposal") -> ProposalRule:
@@ -71,6 +91,11 @@ class ProposalRule:
                 min_piece_m2=float(p.get("min_piece_m2", 1.0)),
                 min_contact_m=float(p.get("min_contact_m", 1.0)),
                 area_unit_m2=float(p.get("area_unit_m2", 1e-4)),
+                removal_depth=int(p.get("removal_depth", 1)),
+                addition_depth=int(p.get("addition_depth", 1)),
+                optimality_gap_m2=float(p.get("optimality_gap_m2", 1.0)),
+                boundary_weight_m2_per_m=float(p.get("boundary_weight_m2_per_m", 0.0)),
+                min_width_m=float(p.get("min_width_m", 0.0)),
             )
         except KeyError as exc:
             msg = f'profile {profile.origin}: [rules."{rule_id}"] lacks {exc.args[0]!r}'
@@ -95,6 +120,26 @@ class Selection:
     note: str
     n_cuts: int
     reaches_target: bool
+    gap_m2: float | None = None
+
+
+@dataclass(frozen=True)
+class BoundaryTerms:
+    """The change of the zone's boundary length for a choice, as linear terms plus pair corrections.
+
+    ``ΔP = Σ_k linear_m[k]·x_k + Σ_(k,l,c) c·x_k·x_l`` (metres). The objective adds
+    ``weight_m2_per_m · max(0, ΔP)``: a longer, more ragged boundary costs like changed area; a shorter one
+    earns nothing.
+    """
+
+    linear_m: tuple[float, ...]
+    pairs: tuple[tuple[int, int, float], ...]
+    weight_m2_per_m: float
+
+    def delta_m(self, chosen: frozenset[int] | set[int]) -> float:
+        """Return ΔP for a choice (metres)."""
+        lin = sum(self.linear_m[k] for k in chosen)
+        return lin + sum(c for k, j, c in self.pairs if k in chosen and j in chosen)
 
 
 def _fraction_at_least(t: float) -> Fraction:
@@ -120,8 +165,19 @@ def solve_exact(
     unit_m2: float = 1e-4,
     time_limit_s: float = 20.0,
     max_cuts: int = 60,
+    requires: Sequence[Sequence[int]] | None = None,
+    explain: Explain | None = None,
+    gap_m2: float = 1.0,
+    boundary: BoundaryTerms | None = None,
 ) -> Selection | None:
-    """Solve the selection exactly with CP-SAT and no-good cuts; None when the cut limit is reached.
+    """Solve the selection exactly with CP-SAT and cuts.
+
+    ``requires[k]``: candidates of which at least one must be chosen with ``k`` (its neighbours).
+    ``boundary``: the boundary-length terms added to the objective (:class:`BoundaryTerms`).
+    ``explain`` turns an infeasible choice into cuts that forbid only choices failing the same way; without
+    it (or when it has none) the choice alone is cut off. ``time_limit_s`` is the budget of the whole
+    solve, cuts included. Returns None when the cut limit or the time is used up before a feasible shape
+    is found.
 
     Examples
     --------
@@ -135,20 +191,27 @@ def solve_exact(
     """
     from ortools.sat.python import cp_model
 
-    f = _fraction_at_least(threshold)
-    p, q = f.numerator, f.denominator
     n = len(cost_m2)
-    coef = [math.floor((q * d_ind_m2[k] - p * d_den_m2[k]) / unit_m2) for k in range(n)]
-    rhs = math.ceil((p * denominator_m2 - q * industrial_m2) / unit_m2)
-    costs = [round(c / unit_m2) for c in cost_m2]
-    model = cp_model.CpModel()
-    x = [model.NewBoolVar(f"x{k}") for k in range(n)]
-    model.Add(sum(c * v for c, v in zip(coef, x, strict=True)) >= rhs)
-    model.Minimize(sum(c * v for c, v in zip(costs, x, strict=True)))
+    model, x = _model(
+        d_ind_m2,
+        d_den_m2,
+        cost_m2,
+        industrial_m2=industrial_m2,
+        denominator_m2=denominator_m2,
+        threshold=threshold,
+        unit_m2=unit_m2,
+        requires=requires,
+        boundary=boundary,
+    )
+    deadline = time.monotonic() + time_limit_s
     for cuts in range(max_cuts + 1):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None
         solver = cp_model.CpSolver()
-        solver.parameters.max_time_in_seconds = time_limit_s
+        solver.parameters.max_time_in_seconds = left
         solver.parameters.num_workers = 1  # deterministic
+        solver.parameters.absolute_gap_limit = gap_m2 / unit_m2
         status = solver.Solve(model)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             why = (
@@ -156,22 +219,74 @@ def solve_exact(
                 if status == cp_model.INFEASIBLE
                 else f"CP-SAT ended with status {solver.StatusName(status)}"
             )
+            if status == cp_model.UNKNOWN:
+                return None
             note = why + (f" among the shapes left after {cuts} cut(s)" if cuts else "")
             return Selection((), "none", note, cuts, False)
         chosen = frozenset(k for k in range(n) if solver.Value(x[k]))
         if feasible(chosen):
             method = "optimal" if status == cp_model.OPTIMAL else "best found"
+            proven = max(0.0, (solver.ObjectiveValue() - solver.BestObjectiveBound()) * unit_m2)
             note = (
                 f"CP-SAT, {n} candidates, {cuts} cut(s) for shapes that were not one piece or had new holes"
                 + (
-                    ""
+                    f"; optimal to within {proven:.2f} m² (the solver's bound)"
                     if method == "optimal"
-                    else f"; time limit {time_limit_s:g} s reached, not proven optimal"
+                    else f"; time limit {time_limit_s:g} s reached: not proven optimal, the bound is "
+                    f"{proven:.2f} m² below"
                 )
             )
-            return Selection(tuple(sorted(chosen)), method, note, cuts, True)
-        model.AddBoolOr([x[k].Not() for k in chosen] + [x[k] for k in range(n) if k not in chosen])
+            return Selection(tuple(sorted(chosen)), method, note, cuts, True, proven)
+        found = explain(chosen) if explain is not None else []
+        for neg, pos in found or [(sorted(chosen), [k for k in range(n) if k not in chosen])]:
+            model.AddBoolOr([x[k].Not() for k in neg] + [x[k] for k in pos])
     return None
+
+
+def _model(
+    d_ind_m2: Sequence[float],
+    d_den_m2: Sequence[float],
+    cost_m2: Sequence[float],
+    *,
+    industrial_m2: float,
+    denominator_m2: float,
+    threshold: float,
+    unit_m2: float,
+    requires: Sequence[Sequence[int]] | None,
+    boundary: BoundaryTerms | None,
+) -> tuple[Any, list[Any]]:
+    from ortools.sat.python import cp_model
+
+    f = _fraction_at_least(threshold)
+    p, q = f.numerator, f.denominator
+    n = len(cost_m2)
+    coef = [math.floor((q * d_ind_m2[k] - p * d_den_m2[k]) / unit_m2) for k in range(n)]
+    rhs = math.ceil((p * denominator_m2 - q * industrial_m2) / unit_m2)
+    model = cp_model.CpModel()
+    x = [model.NewBoolVar(f"x{k}") for k in range(n)]
+    model.Add(sum(c * v for c, v in zip(coef, x, strict=True)) >= rhs)
+    objective = sum(round(c / unit_m2) * v for c, v in zip(cost_m2, x, strict=True))
+    for k, req in enumerate(requires or ()):
+        if req:
+            model.AddBoolOr([x[j] for j in req] + [x[k].Not()])
+    if boundary is not None and boundary.weight_m2_per_m > 0:
+        w = boundary.weight_m2_per_m / unit_m2
+        terms = [round(w * boundary.linear_m[k]) * x[k] for k in range(n)]
+        for k, j, c in boundary.pairs:
+            y = model.NewBoolVar(f"y{k}_{j}")
+            model.AddBoolOr([x[k].Not(), x[j].Not(), y])
+            model.AddImplication(y, x[k])
+            model.AddImplication(y, x[j])
+            terms.append(round(w * c) * y)
+        top = (
+            round(w * (sum(abs(v) for v in boundary.linear_m) + sum(abs(c) for _, _, c in boundary.pairs)))
+            + 1
+        )
+        z = model.NewIntVar(0, top, "boundary_growth")
+        model.Add(z >= sum(terms))
+        objective += z
+    model.Minimize(objective)
+    return model, x
 
 
 def greedy_selection(
@@ -183,8 +298,9 @@ def greedy_selection(
     denominator_m2: float,
     threshold: float,
     feasible: Feasible,
+    requires: Sequence[Sequence[int]] | None = None,
 ) -> Selection:
-    """The stated greedy heuristic (see the module docstring).
+    """The stated greedy heuristic (see the module docstring); ``requires`` as in :func:`solve_exact`.
 
     Examples
     --------
@@ -199,12 +315,20 @@ def greedy_selection(
     t = threshold
     gains = [d_ind_m2[k] - t * d_den_m2[k] for k in range(len(cost_m2))]
     need = t * denominator_m2 - industrial_m2
+    req = [set(r) for r in requires] if requires else [set() for _ in gains]
+
+    def linked(c: set[int]) -> bool:
+        return all(not req[k] or req[k] & c for k in c)
+
     chosen: set[int] = set()
     while not _reaches(chosen, gains, need):
         open_ = [
             k
             for k in range(len(gains))
-            if k not in chosen and gains[k] > 0 and feasible(frozenset(chosen | {k}))
+            if k not in chosen
+            and gains[k] > 0
+            and (not req[k] or req[k] & chosen)
+            and feasible(frozenset(chosen | {k}))
         ]
         if not open_:
             return Selection(
@@ -224,7 +348,7 @@ def greedy_selection(
         chosen.add(pick)
     for k in sorted(chosen, key=lambda k: (-cost_m2[k], k)):
         rest = chosen - {k}
-        if rest and _reaches(rest, gains, need) and feasible(frozenset(rest)):
+        if rest and _reaches(rest, gains, need) and linked(rest) and feasible(frozenset(rest)):
             chosen = rest
     return Selection(tuple(sorted(chosen)), "greedy", "greedy heuristic (not optimal in general)", 0, True)
 
@@ -239,6 +363,9 @@ def select_pieces(
     threshold: float,
     feasible: Feasible,
     rule: ProposalRule,
+    requires: Sequence[Sequence[int]] | None = None,
+    explain: Explain | None = None,
+    boundary: BoundaryTerms | None = None,
 ) -> Selection:
     """Choose candidates: exact (CP-SAT) up to ``rule.max_exact_candidates``, else the greedy heuristic."""
     kw = {
@@ -246,6 +373,7 @@ def select_pieces(
         "denominator_m2": denominator_m2,
         "threshold": threshold,
         "feasible": feasible,
+        "requires": requires,
     }
     n = len(cost_m2)
     if n <= rule.max_exact_candidates:
@@ -256,11 +384,17 @@ def select_pieces(
             unit_m2=rule.area_unit_m2,
             time_limit_s=rule.time_limit_s,
             max_cuts=rule.max_cuts,
+            explain=explain,
+            gap_m2=rule.optimality_gap_m2,
+            boundary=boundary,
             **kw,
         )
         if exact is not None:
             return exact
-        why = f"{rule.max_cuts} cuts reached without a shape that is one piece without new holes"
+        why = (
+            f"no shape that is one piece without new holes within {rule.max_cuts} cuts and "
+            f"{rule.time_limit_s:g} s"
+        )
     else:
         why = f"{n} candidates > {rule.max_exact_candidates}, the limit for the exact method"
     g = greedy_selection(d_ind_m2, d_den_m2, cost_m2, **kw)
