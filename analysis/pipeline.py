@@ -131,9 +131,37 @@ def _printmaps(ctx: Context) -> Outputs:
     return job_printmaps(ctx)
 
 
+def _constraints(ctx: Context) -> Outputs:
+    from analysis.constraints import job_constraints
+
+    return job_constraints(ctx)
+
+
+def _conflicts(ctx: Context) -> Outputs:
+    from analysis.conflicts import job_conflicts
+
+    return job_conflicts(ctx)
+
+
+def _geometry_qa(ctx: Context) -> Outputs:
+    from analysis.boundary_qa import job_boundary_qa
+
+    return job_boundary_qa(ctx)
+
+
+def _proposal(ctx: Context) -> Outputs:
+    from analysis.proposal import job_proposal
+
+    return job_proposal(ctx)
+
+
 #: The registered jobs, in run order.
 JOBS: list[Job] = [
     Job("industrial", "R1 产业用地占比（60%规则）", ("landuse",), _industrial),
+    Job("constraints", "R2 三区三线（永久基本农田、生态保护红线、城镇开发边界）", (), _constraints),
+    Job("conflicts", "R3 开发区内住宅商业用地、工业用地转商住", ("landuse",), _conflicts),
+    Job("geometry_qa", "开发区边界几何检查", (), _geometry_qa),
+    Job("proposal", "R1 未达标开发区的四至调整建议", ("landuse",), _proposal),
     Job("idle", "R4 供地记录与闲置土地认定", ("supply",), _idle),
     Job("unsupplied", "R4 批而未供、闲置土地率与尚可供应年限", ("approved", "supply"), _unsupplied),
     Job("enterprises", "R5 企业分类（A/B/C）、企业名录与开发区亩均税收", ("enterprises",), _enterprises),
