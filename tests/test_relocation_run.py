@@ -187,7 +187,8 @@ def test_outputs_workbook_layers_and_escaped_map(scenario, tmp_path):
         "relocation_assignments",
         "relocation_service_radii",
     } <= layers
-    assert (tmp_path / "relocation_map.png").stat().st_size > 10_000 or qa.count("print_map") == 1
+    png = tmp_path / "relocation_map.png"  # drawn, or (no CJK font on this machine) a QA row says why not
+    assert (png.exists() and png.stat().st_size > 10_000) or qa.count("print_map") == 1
 
 
 def test_cli_json_has_exactly_the_documented_keys(scenario, tmp_path):
@@ -268,7 +269,9 @@ def test_pipeline_job(scenario, tmp_path):
     paths, ctx = run_project(toml, tmp_path / "out", basemap="none", only=("relocation",))
     run = ctx.results["relocation"]
     assert run.sites.loc["S1", "population"] == 5500
-    assert paths["relocation_print_map"].exists() or ctx.qa.count("print_map") == 1
+    assert ("relocation_print_map" in paths and paths["relocation_print_map"].exists()) or ctx.qa.count(
+        "print_map"
+    ) == 1
     # without sites or a planning area the job says it cannot decide
     bare = tmp_path / "bare.toml"
     bare.write_text(
