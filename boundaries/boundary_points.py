@@ -7,9 +7,10 @@ Convention (stated here once; every output follows it):
 - **Rings (圈号).** Within a parcel, ring 1 is the outer boundary and rings 2, 3 … are its holes, in order
   of the hole's north-west start vertex (northernmost first, then westernmost).
 - **Orientation.** Every ring, outer or hole, is listed clockwise as seen on the map (north up).
-- **Start.** Each ring starts at its north-west vertex: the vertex with the smallest distance to the
-  north-west corner (min easting, max northing) of that ring's bounding box; ties within 1 mm go to the
-  northernmost, then the westernmost vertex.
+- **Start.** Each ring starts at its north-west-most vertex: the one farthest in the north-west direction,
+  i.e. with the largest northing − easting; ties within 1 mm go to the northernmost, then the westernmost.
+  (The vertex nearest the bounding box's north-west corner, another common rule, can fall in the middle
+  of a diagonal north-west side; the projection keeps J1 at the top of such a side.)
 - **Numbers.** Points are numbered J1 … Jn continuously through the zone: parcel by parcel, ring by ring;
   each ring is closed by repeating its first point, with the same number, at its end.
 - **Columns.** ``northing_m`` is X (北坐标) and ``easting_m`` is Y (东坐标), as Gauss-Krüger documents name
@@ -87,8 +88,8 @@ def ring_from_northwest(coords: np.ndarray) -> np.ndarray:
     Returns
     -------
     ndarray of shape (n, 2)
-        The same vertices, clockwise (north up), the first one the vertex nearest the north-west corner
-        of the ring's bounding box (ties within 1 mm: northernmost, then westernmost).
+        The same vertices, clockwise (north up), the first one the north-west-most vertex: largest
+        northing − easting (ties within 1 mm: northernmost, then westernmost).
     """
     xy = np.asarray(coords, dtype=float)
     x, y = xy[:, 0], xy[:, 1]
@@ -96,8 +97,8 @@ def ring_from_northwest(coords: np.ndarray) -> np.ndarray:
     if signed > 0:  # counter-clockwise
         xy = xy[::-1]
         x, y = xy[:, 0], xy[:, 1]
-    d = np.hypot(x - x.min(), y - y.max())
-    near = np.flatnonzero(d <= d.min() + _TIE_M)
+    nw = (y - y.min()) - (x - x.min())  # offsets keep 8-digit coordinates exact
+    near = np.flatnonzero(nw >= nw.max() - _TIE_M)
     start = min(near, key=lambda i: (-y[i], x[i]))
     return np.roll(xy, -int(start), axis=0)
 

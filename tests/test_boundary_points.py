@@ -63,8 +63,8 @@ def test_orientation_and_start_of_the_input_do_not_matter():
     assert rows(table(ccw)) == rows(table(cw)) == rows(table(b(0, 0, 200, 100)))
 
 
-def test_north_west_vertex_is_nearest_the_bbox_corner():
-    # bbox NW corner (0,100): (30,100) is 30 m from it, (0,60) 40 m, so J1 = (30,100); then clockwise
+def test_north_west_vertex_is_the_farthest_north_west():
+    # northing − easting: (30,100) → 70, (0,60) → 60, (0,0) → 0: J1 = (30,100); then clockwise
     g = Polygon([(X0, Y0), (X0 + 100, Y0), (X0 + 100, Y0 + 80), (X0 + 30, Y0 + 100), (X0, Y0 + 60)])
     assert [(n, e) for _, _, n, e in rows(table(g))] == [
         (100, 30),
@@ -76,8 +76,15 @@ def test_north_west_vertex_is_nearest_the_bbox_corner():
     ]
 
 
+def test_a_bulge_on_a_diagonal_side_does_not_start_the_ring():
+    # west side from (0,0) up to (100,200) bulging out at (40,110): the bulge is nearest the bbox NW
+    # corner (0,200) (98.5 m vs 100 m) but the top (100,200) is farther north-west (100 vs 70): J1 = top
+    xy = np.array([[0.0, 0.0], [300.0, 0.0], [300.0, 200.0], [100.0, 200.0], [40.0, 110.0]])
+    assert ring_from_northwest(xy)[0].tolist() == [100.0, 200.0]
+
+
 def test_ties_go_to_the_northernmost_vertex():
-    # (0,70) and (30,100) are both 30 m from the NW corner (0,100): the northern one starts
+    # (0,70) and (30,100) both have northing − easting = 70: the northern one starts
     xy = np.array([[0.0, 0.0], [100.0, 0.0], [100.0, 80.0], [30.0, 100.0], [0.0, 70.0]])
     assert ring_from_northwest(xy)[0].tolist() == [30.0, 100.0]
 
