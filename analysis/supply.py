@@ -118,8 +118,11 @@ def _kind_of(name: str) -> str:
 def _resolve_fields(columns: list[str], explicit: Mapping[str, str] | None, *, source: str,
                     qa: QALog) -> dict[str, str]:
     """Return schema name → column: the explicit mapping, then schema names, then the usual names."""
-    explicit = {_schema_name(k, source=source, qa=qa): v for k, v in (explicit or {}).items()}
-    problems = [f"{name!r} is not a supply-schema field" for name in explicit if name not in SUPPLY_SCHEMA]
+    given = {k: _schema_name(k, source=source, qa=qa) for k in (explicit or {})}
+    problems = [f"{', '.join(repr(k) for k in given if given[k] == name)} all name {name!r}"
+                for name in dict.fromkeys(given.values()) if list(given.values()).count(name) > 1]
+    explicit = {given[k]: v for k, v in (explicit or {}).items()}
+    problems += [f"{name!r} is not a supply-schema field" for name in explicit if name not in SUPPLY_SCHEMA]
     problems += [f"{name} = {col!r}: no such column" for name, col in explicit.items()
                  if name in SUPPLY_SCHEMA and col not in columns]
     if problems:

@@ -187,3 +187,20 @@ def test_read_supply_project_table(tmp_path):
     assert r.loc["P1", "land_price_yuan"] == pytest.approx(1_200_000.0)
     assert r.loc["P1", "agreed_start"] == pd.Timestamp("2021-03-05")  # a usual name, found without mapping
     assert r.loc["P3", "record_source"] == "layer only"
+
+
+def test_mapping_key_without_unit_suffix_is_read_in_full_with_an_info_row():
+    qa = QALog()
+    r = supply_records(None, _table(), key="宗地编号", table_amount_unit="万元",
+                       table_fields={"land_price": "成交价款"}, table_label="records.xlsx", qa=qa)
+    assert r.loc["P1", "land_price_yuan"] == pytest.approx(1_200_000.0)  # 120 万元
+    rows = qa.to_frame()
+    short = rows[(rows["check"] == "supply_field") & (rows["field"] == "land_price")]
+    assert len(short) == 1 and short.iloc[0]["severity"] == "info"
+    assert "'land_price_yuan'" in short.iloc[0]["message"]
+
+
+def test_short_and_full_name_for_one_field_is_an_error_not_a_silent_choice():
+    with pytest.raises(SchemaError, match=r"'land_price', 'land_price_yuan' all name 'land_price_yuan'"):
+        supply_records(None, _table(), key="宗地编号", table_amount_unit="万元",
+                       table_fields={"land_price": "成交价款", "land_price_yuan": "约定开工日期"}, qa=QALog())
