@@ -180,6 +180,12 @@ def _solve(
     return _Solved(flows, "optimal" if ok1 and ok2 else "feasible")
 
 
+def _main_site(flows: dict[tuple[int, int], int], i: int) -> int | None:
+    """Return the site taking most of village i's people (the first of equals), or None."""
+    mine = sorted((-p, j) for (ii, j), p in flows.items() if ii == i)
+    return mine[0][1] if mine else None
+
+
 def _housed_of(flows: dict[tuple[int, int], int], n: int) -> np.ndarray:
     out = np.zeros(n, dtype=np.int64)
     for (i, _), p in flows.items():
@@ -188,7 +194,7 @@ def _housed_of(flows: dict[tuple[int, int], int], n: int) -> np.ndarray:
 
 
 def _reach_text(sites: np.ndarray, values: np.ndarray, unit: str, names: Sequence[str]) -> str:
-    return ", ".join(f"site {names[j]} ({int(v):,} {unit})" for j, v in zip(sites, values, strict=True))
+    return ", ".join(f"site {names[int(j)]} ({int(v):,} {unit})" for j, v in zip(sites, values, strict=True))
 
 
 def _diagnose(
@@ -214,8 +220,10 @@ def _diagnose(
         )
     if len(mine) == 0:
         finite = np.isfinite(cost[i])
-        near = f"; the nearest site is {float(np.min(cost[i][finite])):,.0f} m away" if finite.any() else ""
-        return f"no site within reach (maximum distance {max_cost:,.0f} m){near}"
+        nearest = (
+            f"; the nearest site is {float(np.min(cost[i][finite])):,.0f} m away" if finite.any() else ""
+        )
+        return f"no site within reach (maximum distance {max_cost:,.0f} m){nearest}"
     if not split and pop[i] > cap[mine].max():
         return (
             f"the village ({int(pop[i]):,} people, kept whole) is larger than every site within reach "
@@ -236,9 +244,10 @@ def _diagnose(
                 f"the minimum of {min_pop:,} residents per community makes it impossible: the sites within "
                 f"reach can draw only {_reach_text(mine, reachers, 'people within reach', names)}"
             )
+        within = ", ".join(f"site {names[int(j)]}" for j in mine)
         return (
             f"the minimum of {min_pop:,} residents per community makes it impossible: without it the "
-            f"village would be housed (sites within reach: {', '.join(f'site {names[j]}' for j in mine)})"
+            f"village would be housed (sites within reach: {within})"
         )
     if "split" in counterfactual and counterfactual["split"][i] > 0:
         return (
@@ -299,8 +308,8 @@ def assign(
         msg = f"cost matrix has shape {cost.shape}; expected (villages, sites) = {(len(pop), len(cap))}"
         raise DataError(msg)
     reach = np.isfinite(cost) & (cost <= max_cost) & (cap[None, :] >= max(int(min_site_population), 1))
-    kw = {"min_pop": int(min_site_population), "time_limit_s": time_limit_s}
-    sol = _solve(pop, cap, cost, reach, split=allow_split, **kw)
+    min_pop = int(min_site_population)
+    sol = _solve(pop, cap, cost, reach, split=allow_split, min_pop=min_pop, time_limit_s=time_limit_s)
     housed = _housed_of(sol.flows, len(pop))
     counter: dict[str, np.ndarray] = {}
     short = np.flatnonzero(housed < pop)
@@ -310,7 +319,8 @@ def assign(
             len(pop),
         )
     if len(short) and not allow_split:
-        counter["split"] = _housed_of(_solve(pop, cap, cost, reach, split=True, **kw).flows, len(pop))
+        alt = _solve(pop, cap, cost, reach, split=True, min_pop=min_pop, time_limit_s=time_limit_s)
+        counter["split"] = _housed_of(alt.flows, len(pop))
     names = [str(n) for n in site_names] if site_names is not None else [str(j) for j in range(len(cap))]
     reasons = tuple(
         _diagnose(
@@ -332,10 +342,7 @@ def assign(
     site_pop = np.zeros(len(cap), dtype=np.int64)
     for (_, j), p in sol.flows.items():
         site_pop[j] += p
-    site_of = tuple(
-        max((j for (ii, j) in sol.flows if ii == i), key=lambda j, i=i: sol.flows[(i, j)], default=None)
-        for i in range(len(pop))
-    )
+    site_of = tuple(_main_site(sol.flows, i) for i in range(len(pop)))
     flows = tuple((i, j, int(p)) for (i, j), p in sorted(sol.flows.items()))
     notes = (
         "exact MILP (HiGHS via scipy.optimize.milp, relative gap 0): people housed maximised, then "

@@ -242,12 +242,15 @@ def constraint_layers(
     pad_m: float,
 ) -> Constraints:
     """Read the planning area, 永久基本农田 and 生态保护红线 into the layers sites are judged against."""
-    kw = {"acrs": acrs, "qa": qa, "pad_m": pad_m}
+
+    def read_polygons(spec: LayerSpec | None, what: str) -> gpd.GeoDataFrame | None:
+        return polygons(spec, zones, acrs=acrs, qa=qa, what=what, pad_m=pad_m)
+
     return Constraints(
         zones=zones,
-        planning_area=polygons(inputs.planning_area, zones, what="planning area", **kw),
-        farmland=polygons(inputs.farmland, zones, what="永久基本农田 layer", **kw),
-        redline=polygons(inputs.redline, zones, what="生态保护红线 layer", **kw),
+        planning_area=read_polygons(inputs.planning_area, "planning area"),
+        farmland=read_polygons(inputs.farmland, "永久基本农田 layer"),
+        redline=read_polygons(inputs.redline, "生态保护红线 layer"),
         water=water,
         labels=inputs.labels(),
     )

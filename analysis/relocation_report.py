@@ -11,6 +11,7 @@ north arrow, legend, information panel, CJK font lookup); see :mod:`analysis.rel
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from pathlib import Path
@@ -336,7 +337,7 @@ def _add_villages(m: folium.Map, run: RelocationRun, layers: dict[str, gpd.GeoDa
     )
 
 
-def _add_map(m: folium.Map, run: RelocationRun, layers: dict[str, gpd.GeoDataFrame]) -> None:
+def _add_map(m: folium.Map, *, run: RelocationRun, layers: dict[str, gpd.GeoDataFrame]) -> None:
     _add_context(m, run, layers)
     _add_sites(m, layers)
     _add_villages(m, run, layers)
@@ -367,7 +368,7 @@ def relocation_outputs(
     """
     layers = _layers(run)
     out = Outputs(sheets=_sheets(run, layers), layers=layers)
-    out.map_layers.append(lambda m, r=run, ly=layers: _add_map(m, r, ly))
+    out.map_layers.append(functools.partial(_add_map, run=run, layers=layers))
     if out_dir is not None:
         try:
             out.files["relocation_print_map"] = print_map(

@@ -360,7 +360,7 @@ def free_land(
             _RULE_SOURCE,
         )
     )
-    qa.add("free_land", rows[-1]["reason"], layer="planning_area", severity="info")
+    qa.add("free_land", str(rows[-1]["reason"]), layer="planning_area", severity="info")
     ex = gpd.GeoDataFrame(pd.DataFrame(rows), geometry="geometry", crs=constraints.zones.crs)
     return free, ex
 
