@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 import folium
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 from pyproj import CRS
 
 from analysis.report import Outputs
@@ -280,6 +282,8 @@ def run_boundary_docs(
     write_txt: bool = True,
     write_xlsx: bool = True,
     zone_ids: Sequence[str] = (),
+    folders: Mapping[str, str] | None = None,
+    file_suffix: str = "",
 ) -> BoundaryDocsRun:
     """Compute the 四至 and boundary points of prepared zones and write their XLSX and TXT files.
 
@@ -298,6 +302,10 @@ def run_boundary_docs(
     write_txt, write_xlsx : bool, keyword-only
     zone_ids : sequence of str, keyword-only
         Only these zones' files are written (all are computed); default all.
+    folders : mapping of zone id → folder name, optional, keyword-only
+        Where each zone's files go under ``out_dir`` (default :func:`zone_folder_name`).
+    file_suffix : str, keyword-only
+        Appended to the file names (``_调整方案`` for a proposed boundary).
 
     Returns
     -------
@@ -348,7 +356,16 @@ def run_boundary_docs(
         zones_data=zones_data,
     )
     if out_dir is not None:
-        _write_files(run, out_dir, qa, write_txt=write_txt, write_xlsx=write_xlsx, zone_ids=zone_ids)
+        _write_files(
+            run,
+            out_dir,
+            qa,
+            write_txt=write_txt,
+            write_xlsx=write_xlsx,
+            zone_ids=zone_ids,
+            folders=folders or {},
+            suffix=file_suffix,
+        )
     return run
 
 
@@ -360,6 +377,8 @@ def _write_files(
     write_txt: bool,
     write_xlsx: bool,
     zone_ids: Sequence[str],
+    folders: Mapping[str, str],
+    suffix: str,
 ) -> None:
     opts = run.options
     frame = run.sides_frame()
@@ -372,18 +391,18 @@ def _write_files(
         zid, name = str(z["zone_id"].iloc[0]), str(z["zone_name"].iloc[0])
         if zone_ids and zid not in zone_ids:
             continue
-        folder = out_dir / zone_folder_name(zid, name)
-        stem = zone_folder_name(zid, "")
+        folder = out_dir / folders.get(zid, zone_folder_name(zid, name))
+        stem = zone_folder_name(zid, "") + suffix
         zp = run.points[run.points["zone_id"] == zid]
         if write_xlsx:
             fs = frame[frame["zone_id"] == zid][
                 ["side_zh", "text", "point", "northing_m", "easting_m", "name", "distance_m", "reason"]
             ]
-            run.files[f"界址点坐标表 {zid}"] = write_points_xlsx(
+            run.files[f"界址点坐标表 {zid}{suffix}"] = write_points_xlsx(
                 z, zp, folder / f"界址点坐标表_{stem}.xlsx", decimals=opts.decimals, four_sides=fs, note=note
             )
         if write_txt:
-            run.files[f"坐标交换文件 {zid}"] = write_boundary_txt(
+            run.files[f"坐标交换文件 {zid}{suffix}"] = write_boundary_txt(
                 z,
                 folder / f"界址点坐标_{stem}.txt",
                 header=opts.header,
@@ -449,4 +468,39 @@ def job_boundary_docs(ctx: Context) -> Outputs:
         zone_ids=tuple(ctx.options.get("zone_ids", ())),
     )
     ctx.results["boundary_docs"] = run
-    return run.outputs()
+    out = run.outputs()
+    names_back = run.names.to_crs(ctx.zones.crs) if run.names is not None else None
+    out.files.update(_proposal_documents(ctx, opts, names_back, names_data))
+    return out
+
+
+def _proposal_documents(
+    ctx: Context, opts: DocOptions, names: gpd.GeoDataFrame | None = None, names_data: str = ""
+) -> dict[str, Path]:
+    """XLSX and TXT of each proposed boundary (the proposal job's result), beside the zone's own."""
+    prop = ctx.results.get("proposal")
+    rows, geoms = [], []
+    for r in getattr(prop, "results", []):
+        v = r.verdict
+        if v.status != "proposed" or not len(r.polygon):
+            continue
+        if ctx.options.get("zone_ids") and v.zone_id not in ctx.options["zone_ids"]:
+            continue
+        rows.append({"zone_id": v.zone_id, "zone_name": f"{v.zone_name}（调整方案）"})
+        geoms.append(shapely.union_all(np.asarray(r.polygon.geometry.values, dtype=object)))
+    if not rows:
+        return {}
+    zones = gpd.GeoDataFrame(pd.DataFrame(rows), geometry=geoms, crs=ctx.zones.crs)
+    folders = {z: zone_folder_name(z, ctx.zones.loc[z, "zone_name"]) for z in zones["zone_id"]}
+    run = run_boundary_docs(
+        zones,
+        options=opts,
+        qa=ctx.qa,
+        names=names,
+        names_data=names_data,
+        zones_data="devzone 四至调整建议（proposal）",
+        out_dir=ctx.out_dir,
+        folders=folders,
+        file_suffix="_调整方案",
+    )
+    return run.files

@@ -205,12 +205,13 @@ def build_review_package(
     return pkg
 
 
-def _describe(path: Path) -> str:
+def _describe(path: Path, keys: Mapping[Path, str] | None = None) -> str:
     for prefix, text in DESCRIPTIONS:
         if path.name.startswith(prefix):
             kind = {".png": "（PNG 图片）", ".pdf": "（PDF，可打印）"}.get(path.suffix, "")
-            return text + kind
-    return ""
+            proposal = "——四至调整建议的边界（未经批准的方案）" if "_调整方案" in path.stem else ""
+            return text + kind + proposal
+    return (keys or {}).get(path, "")
 
 
 def _verdict_lines(ctx: Context, zid: str) -> list[str]:
@@ -231,10 +232,11 @@ def _write_index(pkg: ReviewPackage, info: RunInfo) -> dict[str, Path]:
         "QA 记录：" + ("，".join(f"{k} {v} 条" for k, v in sorted(counts.items())) or "无"),
     ]
     lines = [*head, *(f"未运行：{s}" for s in skipped), "", "全部开发区："]
-    lines += [f"  {p.name}：{_describe(p)}" for p in sorted(pkg.out_dir.iterdir()) if p.is_file()]
+    keys = {Path(v): k for k, v in pkg.files.items()}
+    lines += [f"  {p.name}：{_describe(p, keys)}" for p in sorted(pkg.out_dir.iterdir()) if p.is_file()]
     sections: list[tuple[str, list[tuple[Path, str]], list[str]]] = []
     for zid, folder in pkg.zone_dirs.items():
-        entries = [(p, _describe(p)) for p in sorted(folder.iterdir()) if p.is_file()]
+        entries = [(p, _describe(p, keys)) for p in sorted(folder.iterdir()) if p.is_file()]
         verdicts = _verdict_lines(ctx, zid)
         sections.append((folder.name, entries, verdicts))
         lines += [
@@ -269,7 +271,12 @@ def _html(
             for p, d in entries
         )
 
-    top = [(p, _describe(p)) for p in sorted(pkg.out_dir.iterdir()) if p.is_file() and p.name != "index.html"]
+    keys = {Path(v): k for k, v in pkg.files.items()}
+    top = [
+        (p, _describe(p, keys))
+        for p in sorted(pkg.out_dir.iterdir())
+        if p.is_file() and p.name != "index.html"
+    ]
     body = [
         f"<h1>{e(head[0])}</h1>",
         *(f"<p>{e(h)}</p>" for h in head[1:]),

@@ -193,3 +193,37 @@ layer = "roads"
     assert docs.sides[0].text.startswith("东至东环路")
     info = ctx.results["printmaps"]
     assert set(info) == {"出图 PNG A", "出图 PDF A", "出图 PNG B", "出图 PDF B"}
+
+
+def test_a_proposed_boundary_gets_its_own_documents(tmp_path):
+    # the proposal job's result for zone A: the box grown 50 m east; its XLSX and TXT go beside A's own
+    from types import SimpleNamespace
+
+    from analysis.boundary_docs import _proposal_documents
+    from boundaries.coordinate_txt import read_boundary_txt
+    from geo.qa import QALog
+
+    zones = gpd.GeoDataFrame({"zone_id": ["A"], "zone_name": ["甲区"]}, geometry=[b(0, 0, 200, 100)], crs=CRS)
+    zones.index = zones["zone_id"]
+    polygon = gpd.GeoDataFrame({"zone_id": ["A"]}, geometry=[b(0, 0, 250, 100)], crs=CRS)
+    result = SimpleNamespace(
+        verdict=SimpleNamespace(status="proposed", zone_id="A", zone_name="甲区"), polygon=polygon
+    )
+    ctx = SimpleNamespace(
+        results={"proposal": SimpleNamespace(results=[result])},
+        options={},
+        zones=zones,
+        qa=QALog(),
+        out_dir=tmp_path,
+    )
+    files = _proposal_documents(ctx, DocOptions.from_profile(load_profile("henan")))
+    folder = tmp_path / zone_folder_name("A", "甲区")
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "界址点坐标_A_调整方案.txt",
+        "界址点坐标表_A_调整方案.xlsx",
+    ]
+    assert set(files) == {"界址点坐标表 A_调整方案", "坐标交换文件 A_调整方案"}
+    back = read_boundary_txt(folder / "界址点坐标_A_调整方案.txt")
+    assert back["parcel_name"].iloc[0] == "甲区（调整方案）" and back["area_m2"].iloc[0] == pytest.approx(
+        25_000
+    )
