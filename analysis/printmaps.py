@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
+import pandas as pd
 import shapely
 
 from analysis.boundary_docs import zone_folder_name
@@ -65,6 +66,7 @@ class PrintInputs:
     controls: Mapping[str, gpd.GeoDataFrame] = field(default_factory=dict)
     names: gpd.GeoDataFrame | None = None
     points: gpd.GeoDataFrame | None = None
+    proposals: gpd.GeoDataFrame | None = None
     info: Mapping[str, Sequence[str]] = field(default_factory=dict)
     sources: Sequence[str] = ()
 
@@ -140,6 +142,18 @@ def _layers(inp: PrintInputs, zone: gpd.GeoDataFrame, crs: Any, view: shapely.Ge
         )
     layers += _name_layers(_near(inp.names, crs, view))
     layers.append(MapLayer(zone, "开发区边界（四至范围）", edgecolor="#d7191c", linewidth=2.2, zorder=10))
+    prop = _near(inp.proposals, crs, view)
+    if prop is not None and len(prop[prop["zone_id"].astype(str) == zid]):
+        layers.append(
+            MapLayer(
+                prop[prop["zone_id"].astype(str) == zid],
+                "四至调整建议（方案，未经批准）",
+                edgecolor="#2166ac",
+                linewidth=1.8,
+                linestyle="dashed",
+                zorder=11,
+            )
+        )
     return layers
 
 
@@ -298,6 +312,14 @@ def zone_info_lines(zid: str, zone: gpd.GeoSeries | Any, results: Mapping[str, A
             ]
             text = "，".join(f"{k} {x / 10_000:,.4f} 公顷" for k, x in figs if x is not None)
             lines.append(f"R2 三区三线：{text or '无控制线数据'}：{_cn(v.verdict)}")
+    for r in getattr(results.get("proposal"), "results", []):
+        v = r.verdict
+        if v.zone_id == zid and v.status == "proposed":
+            after = "—" if v.share_after is None else f"{v.share_after:.1%}"
+            lines.append(
+                f"四至调整建议（未经批准）：调出 {v.removed_m2 / 10_000:,.4f} 公顷，调入 "
+                f"{v.added_m2 / 10_000:,.4f} 公顷，调整后产业用地占比 {after}（虚线）"
+            )
     return lines
 
 
@@ -326,6 +348,19 @@ def _sources(ctx: Context) -> list[str]:
     return out
 
 
+def _proposals(results: Mapping[str, Any]) -> gpd.GeoDataFrame | None:
+    """The proposed boundaries of the proposal job (status ``proposed``), one row per zone, or None."""
+    polys = [
+        r.polygon
+        for r in getattr(results.get("proposal"), "results", [])
+        if r.verdict.status == "proposed" and len(r.polygon)
+    ]
+    if not polys:
+        return None
+    frame = gpd.GeoDataFrame(pd.concat(polys, ignore_index=True), crs=polys[0].crs)
+    return frame.dissolve(by="zone_id", as_index=False)[["zone_id", "geometry"]]
+
+
 def job_printmaps(ctx: Context) -> Outputs:
     """The pipeline job: draw every zone's print map from what earlier jobs found (keep it last)."""
     res = ctx.results
@@ -341,6 +376,7 @@ def job_printmaps(ctx: Context) -> Outputs:
         controls={k: v for k, v in controls.items() if v is not None},
         names=getattr(docs, "names", None),
         points=getattr(docs, "points", None),
+        proposals=_proposals(res),
         info={str(z): zone_info_lines(str(z), row, res) for z, row in ctx.zones.iterrows()},
         sources=_sources(ctx),
     )

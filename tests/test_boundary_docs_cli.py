@@ -227,3 +227,35 @@ def test_a_proposed_boundary_gets_its_own_documents(tmp_path):
     assert back["parcel_name"].iloc[0] == "甲区（调整方案）" and back["area_m2"].iloc[0] == pytest.approx(
         25_000
     )
+
+
+def test_print_map_layers_carry_overlaps_and_the_proposal():
+    import shapely
+
+    from analysis.printmaps import PrintInputs, _layers
+
+    zones = gpd.GeoDataFrame(
+        {"zone_id": ["A", "B"], "zone_name": ["甲区", "乙区"]},
+        geometry=[b(0, 0, 200, 100), b(300, 0, 400, 100)],
+        crs=CRS,
+    )
+    overlaps = gpd.GeoDataFrame(
+        {"zone_id": ["A", "A"], "kind": ["farmland", "urban"], "finding": [True, False]},
+        geometry=[b(0, 0, 10, 10), b(190, 90, 200, 100)],
+        crs=CRS,
+    )
+    proposals = gpd.GeoDataFrame({"zone_id": ["A"]}, geometry=[b(0, 0, 250, 100)], crs=CRS)
+    inp = PrintInputs(zones=zones, overlaps=overlaps, proposals=proposals)
+    labels = [
+        layer.label
+        for layer in _layers(
+            inp, zones.iloc[[0]], zones.crs, shapely.box(X0 - 500, Y0 - 500, X0 + 900, Y0 + 600)
+        )
+    ]
+    # the sliver (finding False) is not drawn; zone B is drawn as a neighbour; the proposal on top
+    assert labels == [
+        "占永久基本农田",
+        "其他开发区",
+        "开发区边界（四至范围）",
+        "四至调整建议（方案，未经批准）",
+    ]
