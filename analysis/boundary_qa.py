@@ -7,6 +7,7 @@ repaired zone features and the repair log.
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -20,7 +21,7 @@ from boundaries.geometry_qa import GeometryRule, check_zone_geometry
 from geo.crs import AnalysisCRS, crs_label, require_crs
 from geo.io import read_layer
 from geo.layers import LayerSpec
-from geo.maps import add_layer, add_legend
+from geo.maps import add_layer, add_legend, display_copy
 from geo.profile import RuleProfile
 from geo.qa import QALog
 
@@ -87,11 +88,20 @@ class BoundaryQARun:
         if self.fixed is not None and self.log is not None:
             out.sheets["边界修复记录"] = self.log
             out.layers["zones_fixed"] = self.fixed
-        out.map_layers.append(lambda m, r=rows: self._add_map(m, r))
+        out.map_layers.append(lambda m, r=rows, z=self.raw: self._add_map(m, r, z))
         return out
 
     @staticmethod
-    def _add_map(m: folium.Map, rows: gpd.GeoDataFrame) -> None:
+    def _add_map(m: folium.Map, rows: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> None:
+        zones = zones[zones.geometry.notna() & ~zones.geometry.is_empty]
+        add_layer(
+            m,
+            zones.assign(feature=zones.index.astype(str)),
+            name="开发区边界（原样）",
+            show=True,
+            style={"color": "#000000", "weight": 1.5, "fillOpacity": 0.03},
+            fields={"feature": "要素"},
+        )
         if len(rows) == 0:
             return
         fields = {
@@ -101,11 +111,12 @@ class BoundaryQARun:
             "message": "说明",
             "area_m2": "面积(㎡)",
         }
-        keyed = rows.assign(_style_key=rows["check"])
+        is_pt = (rows.geom_type == "Point").to_numpy()
+        areas = rows[~is_pt].assign(_style_key=rows.loc[~is_pt, "check"])
         add_layer(
             m,
-            keyed,
-            name="边界几何检查",
+            areas,
+            name="边界几何检查（面）",
             show=True,
             fields=fields,
             style=lambda p: {
@@ -115,6 +126,18 @@ class BoundaryQARun:
                 "fillColor": QA_COLOURS.get(p.get("_style_key", ""), "#333"),
             },
         )
+        points = folium.FeatureGroup(name="边界几何检查（点）", show=True)
+        for r in display_copy(rows[is_pt]).itertuples():
+            colour = QA_COLOURS.get(r.check, "#333")
+            folium.CircleMarker(
+                [r.geometry.y, r.geometry.x],
+                radius=6,
+                color=colour,
+                fill=True,
+                fill_opacity=0.9,
+                tooltip=html.escape(f"{r.check} {r.zone_id}: {r.message}"),
+            ).add_to(points)
+        points.add_to(m)
         add_legend(
             m,
             "边界几何检查",

@@ -157,6 +157,9 @@ class ConstraintRun:
                 )
         if len(parts):
             keyed = parts.assign(_style_key=parts["kind"].where(parts["finding"], "sliver"))
+            # outside the urban boundary underneath, so farmland and red-line overlaps inside it stay visible
+            order = keyed["kind"].map({"urban": 0, "redline": 1, "farmland": 2})
+            keyed = keyed.iloc[order.argsort(kind="stable")]
             add_layer(
                 m,
                 keyed,

@@ -125,11 +125,22 @@ class ProposalRun:
             },
             layers={"proposal_boundaries": poly_gdf, "proposal_pieces": piece_gdf},
         )
-        out.map_layers.append(lambda m, p=piece_gdf, b=poly_gdf: self._add_map(m, p, b))
+        done = self.zones[self.zones.index.astype(str).isin([r.verdict.zone_id for r in self.results])]
+        out.map_layers.append(lambda m, p=piece_gdf, b=poly_gdf, z=done: self._add_map(m, p, b, z))
         return out
 
     @staticmethod
-    def _add_map(m: folium.Map, pieces: gpd.GeoDataFrame, polys: gpd.GeoDataFrame) -> None:
+    def _add_map(
+        m: folium.Map, pieces: gpd.GeoDataFrame, polys: gpd.GeoDataFrame, zones: gpd.GeoDataFrame
+    ) -> None:
+        add_layer(
+            m,
+            zones,
+            name="现状四至边界（调整前）",
+            show=True,
+            style={"color": "#000000", "weight": 2, "fillOpacity": 0},
+            fields={"zone_id": "开发区编号", "zone_name": "开发区"},
+        )
         if len(pieces):
             shown = pieces[pieces["chosen"].astype(bool) | (pieces["action"] == "excluded")]
             keyed = shown.assign(_style_key=shown["action"])

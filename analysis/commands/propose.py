@@ -96,9 +96,8 @@ def propose_cmd(
         info = RunInfo(
             title="开发区四至调整建议", as_of=za.day, analysis_crs=za.acrs, profile=profile, inputs=inputs
         )
-        for kind, p in write_outputs(
-            out, run.outputs(), info, za.qa, basemap=basemap, zones=za.zones
-        ).items():
+        shown = za.zones.loc[list(only_zone)] if only_zone else za.zones  # the web map opens on them
+        for kind, p in write_outputs(out, run.outputs(), info, za.qa, basemap=basemap, zones=shown).items():
             click.echo(f"{kind}: {p}", err=True)
     for r in run.results:
         v = r.verdict
