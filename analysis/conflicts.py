@@ -102,10 +102,25 @@ class ConflictRun:
         return out
 
     def _add_map(self, m: folium.Map) -> None:
+        verdict = {v.zone_id: v for v in self.verdicts}
+        zones = self.zones.assign(
+            verdict=[verdict[str(z)].verdict for z in self.zones.index],
+            reason=[verdict[str(z)].reason for z in self.zones.index],
+        )
+        add_layer(
+            m,
+            zones,
+            name="开发区 R3 判定",
+            show=True,
+            fields={"zone_name": "开发区", "verdict": "判定", "reason": "说明"},
+            style=lambda p: {
+                "color": VERDICT_COLOURS.get(p.get("verdict", ""), "#333"),
+                "weight": 2.5,
+                "fillOpacity": 0.0,
+            },
+        )
         uses = self.uses.assign(
-            _style_key=self.uses["kind"].where(
-                self.uses["finding"] | (self.uses["kind"] == "village"), "sliver"
-            )
+            _style_key=self.uses["kind"].where(self.uses["finding"] | (self.uses["kind"] == "village"), "sliver")
         )
         add_layer(
             m,
@@ -162,7 +177,8 @@ class ConflictRun:
                 "商业": CONFLICT_COLOURS["commercial"],
                 "农村宅基地（不计）": CONFLICT_COLOURS["village"],
                 "工矿仓储→商住": CONFLICT_COLOURS["conversion"],
-                "判定不符合": VERDICT_COLOURS["fail"],
+                "开发区：不符合": VERDICT_COLOURS["fail"],
+                "开发区：无法判定": VERDICT_COLOURS["cannot decide"],
             },
         )
 
@@ -210,9 +226,7 @@ def run_conflicts(
     )
     conversions = None
     if previous is not None:
-        prev = measure_spec(
-            previous, zones, analysis_crs, profile=profile, qa=qa, what="earlier land-use layer"
-        )
+        prev = measure_spec(previous, zones, analysis_crs, profile=profile, qa=qa, what="earlier land-use layer")
         assert prev.areas is not None
         conversions = find_conversions(
             zones,
