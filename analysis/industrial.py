@@ -15,6 +15,7 @@ import folium
 import geopandas as gpd
 import pandas as pd
 
+from analysis.report import Outputs
 from boundaries.industrial import IndustrialRule, ShareVerdict, judge_industrial_share
 from geo.codes import SCHEMES, code_table
 from geo.crs import AnalysisCRS
@@ -26,28 +27,49 @@ from geo.profile import RuleProfile
 from geo.qa import QALog
 from geo.units import M2_PER_HA, M2_PER_MU
 
-from analysis.report import Outputs
-
 __all__ = ["SUMMARY_LABELS", "IndustrialRun", "guess_scheme", "run_industrial"]
 
 log = logging.getLogger(__name__)
 
 #: Workbook headers of the summary sheet: Chinese label then the key.
 SUMMARY_LABELS = {
-    "zone_id": "开发区编号", "zone_name": "开发区名称", "verdict": "判定", "reason": "说明",
-    "zone_area_m2": "开发区面积", "zone_area_ha": "开发区面积(公顷)", "zone_area_mu": "开发区面积(亩)",
-    "zone_area_ellipsoidal_m2": "开发区椭球面积", "industrial_area_m2": "产业用地面积",
-    "industrial_area_ha": "产业用地(公顷)", "industrial_area_mu": "产业用地(亩)",
-    "construction_area_m2": "建设用地面积", "construction_area_ha": "建设用地(公顷)",
-    "construction_area_mu": "建设用地(亩)", "unknown_area_m2": "未识别地类面积", "uncovered_area_m2": "未覆盖面积",
-    "share_of_construction": "占建设用地比例", "share_of_zone": "占开发区面积比例", "share_low": "比例下限",
-    "share_high": "比例上限", "threshold": "标准", "basis": "比例基数", "passes": "是否达标",
-    "shortfall_add_m2": "需增加产业用地", "shortfall_add_ha": "需增加产业用地(公顷)",
-    "shortfall_add_mu": "需增加产业用地(亩)", "shortfall_remove_m2": "或需调出非产业用地",
-    "shortfall_remove_ha": "或需调出非产业用地(公顷)", "shortfall_remove_mu": "或需调出非产业用地(亩)",
-    "industrial_area_ellipsoidal_m2": "产业用地椭球面积", "construction_area_ellipsoidal_m2": "建设用地椭球面积",
-    "landuse_basis": "用地依据", "data": "数据", "data_date": "数据时点", "as_of": "判定日期",
-    "rule_id": "规则", "source": "依据条款",
+    "zone_id": "开发区编号",
+    "zone_name": "开发区名称",
+    "verdict": "判定",
+    "reason": "说明",
+    "zone_area_m2": "开发区面积",
+    "zone_area_ha": "开发区面积(公顷)",
+    "zone_area_mu": "开发区面积(亩)",
+    "zone_area_ellipsoidal_m2": "开发区椭球面积",
+    "industrial_area_m2": "产业用地面积",
+    "industrial_area_ha": "产业用地(公顷)",
+    "industrial_area_mu": "产业用地(亩)",
+    "construction_area_m2": "建设用地面积",
+    "construction_area_ha": "建设用地(公顷)",
+    "construction_area_mu": "建设用地(亩)",
+    "unknown_area_m2": "未识别地类面积",
+    "uncovered_area_m2": "未覆盖面积",
+    "share_of_construction": "占建设用地比例",
+    "share_of_zone": "占开发区面积比例",
+    "share_low": "比例下限",
+    "share_high": "比例上限",
+    "threshold": "标准",
+    "basis": "比例基数",
+    "passes": "是否达标",
+    "shortfall_add_m2": "需增加产业用地",
+    "shortfall_add_ha": "需增加产业用地(公顷)",
+    "shortfall_add_mu": "需增加产业用地(亩)",
+    "shortfall_remove_m2": "或需调出非产业用地",
+    "shortfall_remove_ha": "或需调出非产业用地(公顷)",
+    "shortfall_remove_mu": "或需调出非产业用地(亩)",
+    "industrial_area_ellipsoidal_m2": "产业用地椭球面积",
+    "construction_area_ellipsoidal_m2": "建设用地椭球面积",
+    "landuse_basis": "用地依据",
+    "data": "数据",
+    "data_date": "数据时点",
+    "as_of": "判定日期",
+    "rule_id": "规则",
+    "source": "依据条款",
 }
 
 _SCHEME_BY_FIELD = {"landuse": "osm", "ghdlbm": "ydyh", "ydyhfldm": "ydyh", "dlbm": "sandiao"}
@@ -109,24 +131,60 @@ class IndustrialRun:
         return p
 
     def _add_map(self, m: folium.Map, zones: gpd.GeoDataFrame, pieces: gpd.GeoDataFrame) -> None:
-        add_layer(m, pieces, name="地类（开发区内）", show=True,
-                  style=lambda p: {"color": "#555", "weight": 0.3, "fillOpacity": 0.6,
-                                   "fillColor": CATEGORY_COLOURS.get(p.get("category", ""), "#969696")},
-                  fields={"code": "地类编码", "name": "地类名称", "category": "类别", "area_m2": "面积(㎡)",
-                          "zone_id": "开发区", "source": "图斑"})
-        add_layer(m, zones, name="开发区 60% 规则判定",
-                  style=lambda p: {"color": VERDICT_COLOURS.get(p.get("verdict", ""), "#333"), "weight": 3,
-                                   "fillOpacity": 0.05},
-                  fields={"zone_name": "开发区", "verdict": "判定", "share_of_construction": "占建设用地比例",
-                          "industrial_area_m2": "产业用地(㎡)", "construction_area_m2": "建设用地(㎡)",
-                          "shortfall_add_m2": "需增加产业用地(㎡)", "reason": "说明", "rule_id": "规则",
-                          "as_of": "判定日期"})
-        add_legend(m, "60% 规则 / 地类", {"达标 pass": VERDICT_COLOURS["pass"], "不达标 fail": VERDICT_COLOURS["fail"],
-                                         "无法判定 cannot decide": VERDICT_COLOURS["cannot decide"],
-                                         "产业用地 industrial": CATEGORY_COLOURS["industrial"],
-                                         "其他建设用地": CATEGORY_COLOURS["other_construction"],
-                                         "非建设用地": CATEGORY_COLOURS["non_construction"],
-                                         "未识别地类": CATEGORY_COLOURS["unknown"]})
+        add_layer(
+            m,
+            pieces,
+            name="地类（开发区内）",
+            show=True,
+            style=lambda p: {
+                "color": "#555",
+                "weight": 0.3,
+                "fillOpacity": 0.6,
+                "fillColor": CATEGORY_COLOURS.get(p.get("category", ""), "#969696"),
+            },
+            fields={
+                "code": "地类编码",
+                "name": "地类名称",
+                "category": "类别",
+                "area_m2": "面积(㎡)",
+                "zone_id": "开发区",
+                "source": "图斑",
+            },
+        )
+        add_layer(
+            m,
+            zones,
+            name="开发区 60% 规则判定",
+            style=lambda p: {
+                "color": VERDICT_COLOURS.get(p.get("verdict", ""), "#333"),
+                "weight": 3,
+                "fillOpacity": 0.05,
+            },
+            fields={
+                "zone_name": "开发区",
+                "verdict": "判定",
+                "share_of_construction": "占建设用地比例",
+                "industrial_area_m2": "产业用地(㎡)",
+                "construction_area_m2": "建设用地(㎡)",
+                "shortfall_add_m2": "需增加产业用地(㎡)",
+                "reason": "说明",
+                "rule_id": "规则",
+                "as_of": "判定日期",
+            },
+        )
+        add_legend(
+            m,
+            "60% 规则 / 地类",
+            {
+                "达标 pass": VERDICT_COLOURS["pass"],
+                "不达标 fail": VERDICT_COLOURS["fail"],
+                "无法判定 cannot decide": VERDICT_COLOURS["cannot decide"],
+                "产业用地 industrial": CATEGORY_COLOURS["industrial"],
+                "其他建设用地": CATEGORY_COLOURS["other_construction"],
+                "非建设用地": CATEGORY_COLOURS["non_construction"],
+                "未识别地类": CATEGORY_COLOURS["unknown"],
+            },
+        )
 
 
 def run_industrial(
@@ -161,23 +219,46 @@ def run_industrial(
     from geo.landuse import CODE_FIELDS
 
     cols = [c for c in gdf.columns if c != gdf.geometry.name]
-    code_field = find_field(cols, landuse.get("code_field"), CODE_FIELDS, what="land-use code",
-                            option="--code-field", source=landuse.label)
+    code_field = find_field(
+        cols,
+        landuse.get("code_field"),
+        CODE_FIELDS,
+        what="land-use code",
+        option="--code-field",
+        source=landuse.label,
+    )
     scheme = landuse.get("scheme") or guess_scheme(code_field)
     if scheme not in SCHEMES:
         msg = f"{landuse.label}: unknown scheme {scheme!r}; use one of {', '.join(SCHEMES)}"
         raise ProfileError(msg)
     if not landuse.get("scheme"):
-        qa.add("scheme", f"code scheme not given; {SCHEMES[scheme]} assumed from the field name {code_field}",
-               layer=landuse.label, severity="info")
+        qa.add(
+            "scheme",
+            f"code scheme not given; {SCHEMES[scheme]} assumed from the field name {code_field}",
+            layer=landuse.label,
+            severity="info",
+        )
     table = code_table(scheme, **profile.codes)
-    areas = measure_landuse(zones, gdf, table=table, code_field=code_field, precedence=rule.overlap_precedence,
-                            layer=landuse.label, qa=qa)
+    areas = measure_landuse(
+        zones,
+        gdf,
+        table=table,
+        code_field=code_field,
+        precedence=rule.overlap_precedence,
+        layer=landuse.label,
+        qa=qa,
+    )
     verdicts = judge_industrial_share(
-        zones, areas, rule=rule, landuse_basis=str(landuse.get("basis", "现状")),
-        data=str(landuse.get("source") or landuse.label), data_date=str(landuse.get("date", "")), as_of=as_of,
+        zones,
+        areas,
+        rule=rule,
+        landuse_basis=str(landuse.get("basis", "现状")),
+        data=str(landuse.get("source") or landuse.label),
+        data_date=str(landuse.get("date", "")),
+        as_of=as_of,
     )
     for v in verdicts:
         log.info("%s %s: %s (%s)", v.rule_id, v.zone_id, v.verdict, v.reason)
-    return IndustrialRun(zones=zones, areas=areas, verdicts=verdicts, rule=rule, analysis_crs=analysis_crs,
-                         landuse=landuse)
+    return IndustrialRun(
+        zones=zones, areas=areas, verdicts=verdicts, rule=rule, analysis_crs=analysis_crs, landuse=landuse
+    )

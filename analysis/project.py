@@ -73,8 +73,9 @@ def _spec(base: Path, role: str, table: dict[str, Any], origin: Path) -> LayerSp
     if isinstance(opts.get("table"), dict) and "path" in opts["table"]:
         tp = Path(opts["table"]["path"])
         opts["table"] = {**opts["table"], "path": tp if tp.is_absolute() else base / tp}
-    return LayerSpec(path=p, layer=table.get("layer"), encoding=table.get("encoding"), crs=table.get("crs"),
-                     options=opts)
+    return LayerSpec(
+        path=p, layer=table.get("layer"), encoding=table.get("encoding"), crs=table.get("crs"), options=opts
+    )
 
 
 def load_project(path: str | Path) -> Project:
@@ -110,5 +111,12 @@ def load_project(path: str | Path) -> Project:
     profile = str(head.get("profile", "henan"))
     if profile.endswith(".toml") and not Path(profile).is_absolute():
         profile = str(base / profile)
-    return Project(path=p, name=str(head.get("name", p.stem)), as_of=as_of, profile=profile,
-                   crs=head.get("crs"), layers=layers, rasters=rasters)
+    return Project(
+        path=p,
+        name=str(head.get("name", p.stem)),
+        as_of=as_of,
+        profile=profile,
+        crs=head.get("crs"),
+        layers=layers,
+        rasters=rasters,
+    )

@@ -129,8 +129,11 @@ def write_workbook(path: str | Path, sheets: Mapping[str, pd.DataFrame]) -> Path
                 if isinstance(frame[c].dtype, pd.DatetimeTZDtype):
                     frame[c] = frame[c].dt.tz_localize(None)
                 if frame[c].dtype == object:
-                    frame[c] = frame[c].map(lambda v: v if v is None or isinstance(v, (str, int, float, bool, dt.date))
-                                            else str(v))
+                    frame[c] = frame[c].map(
+                        lambda v: (
+                            v if v is None or isinstance(v, (str, int, float, bool, dt.date)) else str(v)
+                        )
+                    )
             frame.to_excel(writer, sheet_name=sheet, index=False)
             ws = writer.sheets[sheet]
             ws.freeze_panes = "A2"
@@ -140,7 +143,9 @@ def write_workbook(path: str | Path, sheets: Mapping[str, pd.DataFrame]) -> Path
                 cell.fill = PatternFill("solid", fgColor="DDEBF7")
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
                 values = [str(col)] + [str(v) for v in frame[col].head(200).tolist()]
-                width = min(60, max(8, max(sum(2 if ord(ch) > 0x2E80 else 1 for ch in v) for v in values) + 2))
+                width = min(
+                    60, max(8, max(sum(2 if ord(ch) > 0x2E80 else 1 for ch in v) for v in values) + 2)
+                )
                 ws.column_dimensions[get_column_letter(j)].width = width
                 fmt = _fmt(str(col))
                 if fmt:
@@ -150,7 +155,13 @@ def write_workbook(path: str | Path, sheets: Mapping[str, pd.DataFrame]) -> Path
 
 
 def write_outputs(
-    out_dir: Path, outputs: Outputs, info: RunInfo, qa: QALog, *, basemap: str = "osm", zones: gpd.GeoDataFrame
+    out_dir: Path,
+    outputs: Outputs,
+    info: RunInfo,
+    qa: QALog,
+    *,
+    basemap: str = "osm",
+    zones: gpd.GeoDataFrame,
 ) -> dict[str, Path]:
     """Write report.xlsx, findings.gpkg and map.html; return their paths by kind."""
     sheets = dict(outputs.sheets)
@@ -166,19 +177,27 @@ def write_outputs(
     if len(qa_geo):
         write_layer(qa_geo, gpkg, "qa")
     meta = info.rows().astype(str)
-    write_layer(gpd.GeoDataFrame(meta, geometry=[None] * len(meta), crs=info.analysis_crs.crs), gpkg, "run_info")
+    write_layer(
+        gpd.GeoDataFrame(meta, geometry=[None] * len(meta), crs=info.analysis_crs.crs), gpkg, "run_info"
+    )
     paths["geopackage"] = gpkg
     bounds = zones.to_crs(4326).total_bounds
     m = base_map(bounds, basemap=basemap)
     for add in outputs.map_layers:
         add(m)
     folium.LayerControl(collapsed=False).add_to(m)
-    title = (f"{info.title} — 判定日期 {info.as_of.isoformat()}，分析坐标系 {info.analysis_crs.label}，"
-             f"规则 {info.profile.name} {info.profile.version}")
+    title = (
+        f"{info.title} — 判定日期 {info.as_of.isoformat()}，分析坐标系 {info.analysis_crs.label}，"
+        f"规则 {info.profile.name} {info.profile.version}"
+    )
     import html as _html
-    m.get_root().html.add_child(folium.Element(
-        f'<div style="position:fixed;top:10px;left:60px;z-index:9999;background:white;padding:4px 8px;'
-        f'border:1px solid #999;font:13px sans-serif">{_html.escape(title)}</div>'))
+
+    m.get_root().html.add_child(
+        folium.Element(
+            f'<div style="position:fixed;top:10px;left:60px;z-index:9999;background:white;padding:4px 8px;'
+            f'border:1px solid #999;font:13px sans-serif">{_html.escape(title)}</div>'
+        )
+    )
     map_path = out_dir / "map.html"
     m.save(str(map_path))
     paths["map"] = map_path

@@ -12,7 +12,8 @@ can lie anywhere between the worst case (all of U is non-industrial construction
 case (all of U is industrial). The zone passes when even the worst case reaches the threshold, fails
 when even the best case falls short, and otherwise the verdict is "cannot decide", with the reason and
 the bounds (a profile may declare ``uncovered = "non_construction"`` for data such as OpenStreetMap, where
-untagged land is not built; the default treats gaps as missing data). The threshold is inclusive (≥ 60% passes); the comparison allows 1e-9 relative rounding.
+untagged land is not built; the default treats gaps as missing data). The threshold is inclusive
+(≥ 60% passes); the comparison allows 1e-9 relative rounding.
 
 Shortfall: to reach threshold ``t`` from industrial area ``I`` over denominator ``D``, either take in
 ``(t·D − I)/(1 − t)`` m² of industrial land, or leave out ``D − I/t`` m² of non-industrial land.
@@ -35,8 +36,17 @@ from geo.units import m2_to_ha, m2_to_mu
 __all__ = ["JSON_KEYS", "IndustrialRule", "ShareVerdict", "judge_industrial_share"]
 
 #: The keys of ``devzone industrial --json``, in order.
-JSON_KEYS = ("zone_id", "zone_area_m2", "industrial_area_m2", "construction_area_m2", "share_of_zone",
-             "share_of_construction", "passes", "basis", "rule_id")
+JSON_KEYS = (
+    "zone_id",
+    "zone_area_m2",
+    "industrial_area_m2",
+    "construction_area_m2",
+    "share_of_zone",
+    "share_of_construction",
+    "passes",
+    "basis",
+    "rule_id",
+)
 
 _REL_EPS = 1e-9
 
@@ -66,8 +76,12 @@ class IndustrialRule:
                 threshold=float(p["threshold"]),
                 inclusive=bool(p.get("inclusive", True)),
                 denominator=str(p.get("denominator", "construction")),
-                overlap_precedence=tuple(p.get("overlap_precedence",
-                                               ("other_construction", "non_construction", "unknown", "industrial"))),
+                overlap_precedence=tuple(
+                    p.get(
+                        "overlap_precedence",
+                        ("other_construction", "non_construction", "unknown", "industrial"),
+                    )
+                ),
                 uncovered=str(p.get("uncovered", "unknown")),
             )
         except KeyError as exc:
@@ -77,12 +91,17 @@ class IndustrialRule:
             msg = f"profile {profile.origin}: [rules.{rule_id}] threshold {rule.threshold} must be a fraction in (0, 1)"
             raise ProfileError(msg)
         if rule.denominator not in ("construction", "zone"):
-            msg = f"profile {profile.origin}: [rules.{rule_id}] denominator {rule.denominator!r}: use 'construction' or 'zone'"
+            msg = (
+                f"profile {profile.origin}: [rules.{rule_id}] denominator {rule.denominator!r}: "
+                "use 'construction' or 'zone'"
+            )
             raise ProfileError(msg)
         if rule.uncovered not in ("unknown", "non_construction"):
-            msg = (f"profile {profile.origin}: [rules.{rule_id}] uncovered {rule.uncovered!r}: use 'unknown' "
-                   "(a complete survey: gaps are missing data) or 'non_construction' (e.g. OSM, where untagged "
-                   "land is not built)")
+            msg = (
+                f"profile {profile.origin}: [rules.{rule_id}] uncovered {rule.uncovered!r}: use 'unknown' "
+                "(a complete survey: gaps are missing data) or 'non_construction' (e.g. OSM, where untagged "
+                "land is not built)"
+            )
             raise ProfileError(msg)
         return rule
 
@@ -147,14 +166,21 @@ class ShareVerdict:
         return d
 
 
-def _decide(ind: float, den: float, unk: float, t: float, basis: str) -> tuple[bool | None, str, float | None, float | None]:
+def _decide(
+    ind: float, den: float, unk: float, t: float, basis: str
+) -> tuple[bool | None, str, float | None, float | None]:
     """Return (passes, reason, low, high) from the known areas and the undecided area ``unk``."""
     if basis == "construction":
         low_den, high_num, high_den = den + unk, ind + unk, den + unk
     else:
         low_den, high_num, high_den = den, ind + unk, den
     if high_den <= 0:
-        return None, "cannot decide, because the zone holds no construction land (建设用地) to compare with", None, None
+        return (
+            None,
+            "cannot decide, because the zone holds no construction land (建设用地) to compare with",
+            None,
+            None,
+        )
     low = ind / low_den
     high = high_num / high_den
     eps = _REL_EPS * max(high_den, 1.0)
@@ -162,9 +188,16 @@ def _decide(ind: float, den: float, unk: float, t: float, basis: str) -> tuple[b
         return True, f"share {low:.4%} ≥ {t:.0%}", low, high
     if high_num < t * high_den - eps:
         return False, f"share {ind / den if den else 0:.4%} < {t:.0%}", low, high
-    return None, (f"cannot decide, because {unk:.2f} m² of the zone has an unknown land-use code or is not covered "
-                  f"by the land-use layer; the share lies between {low:.4%} and {high:.4%}, around the {t:.0%} "
-                  "threshold: fix the codes or complete the layer (see the QA sheet)"), low, high
+    return (
+        None,
+        (
+            f"cannot decide, because {unk:.2f} m² of the zone has an unknown land-use code or is not covered "
+            f"by the land-use layer; the share lies between {low:.4%} and {high:.4%}, around the {t:.0%} "
+            "threshold: fix the codes or complete the layer (see the QA sheet)"
+        ),
+        low,
+        high,
+    )
 
 
 def judge_industrial_share(
@@ -204,7 +237,8 @@ def judge_industrial_share(
     >>> from geo.landuse import measure_landuse
     >>> from geo.profile import load_profile
     >>> from geo.qa import QALog
-    >>> z = gpd.GeoDataFrame({"zone_id": ["Z"], "zone_name": ["Z"]}, geometry=[box(0, 0, 100, 100)], index=["Z"], crs=4526)
+    >>> z = gpd.GeoDataFrame({"zone_id": ["Z"], "zone_name": ["Z"]}, geometry=[box(0, 0, 100, 100)],
+    ...                      index=["Z"], crs=4526)
     >>> lu = gpd.GeoDataFrame({"DLBM": ["0601", "0701", "0101"]},
     ...     geometry=[box(0, 0, 60, 100), box(60, 0, 100, 100), box(100, 0, 200, 100)], crs=4526)
     >>> a = measure_landuse(z, lu, table=code_table("sandiao"), qa=QALog())
@@ -231,18 +265,33 @@ def judge_industrial_share(
             add = max(0.0, (t * den - ind) / (1.0 - t))
             remove = max(0.0, den - ind / t)
         verdict = {True: "pass", False: "fail", None: "cannot decide"}[passes]
-        out.append(ShareVerdict(
-            zone_id=str(zid), zone_name=str(z["zone_name"]), zone_area_m2=zone_area,
-            zone_area_ellipsoidal_m2=float(zell), industrial_area_m2=ind, construction_area_m2=con,
-            unknown_area_m2=unk, uncovered_area_m2=gap,
-            share_of_zone=ind / zone_area if zone_area else 0.0,
-            share_of_construction=ind / con if con > 0 else None,
-            share_low=None if low is None else float(low), share_high=None if high is None else float(high),
-            threshold=t, passes=passes, verdict=verdict, reason=reason, basis=rule.denominator,
-            shortfall_add_m2=float(add), shortfall_remove_m2=float(remove), rule_id=rule.rule_id,
-            source=rule.source, landuse_basis=landuse_basis, data=data, data_date=data_date,
-            as_of=as_of.isoformat(),
-        ))
+        out.append(
+            ShareVerdict(
+                zone_id=str(zid),
+                zone_name=str(z["zone_name"]),
+                zone_area_m2=zone_area,
+                zone_area_ellipsoidal_m2=float(zell),
+                industrial_area_m2=ind,
+                construction_area_m2=con,
+                unknown_area_m2=unk,
+                uncovered_area_m2=gap,
+                share_of_zone=ind / zone_area if zone_area else 0.0,
+                share_of_construction=ind / con if con > 0 else None,
+                share_low=None if low is None else float(low),
+                share_high=None if high is None else float(high),
+                threshold=t,
+                passes=passes,
+                verdict=verdict,
+                reason=reason,
+                basis=rule.denominator,
+                shortfall_add_m2=float(add),
+                shortfall_remove_m2=float(remove),
+                rule_id=rule.rule_id,
+                source=rule.source,
+                landuse_basis=landuse_basis,
+                data=data,
+                data_date=data_date,
+                as_of=as_of.isoformat(),
+            )
+        )
     return out
-
-

@@ -122,7 +122,7 @@ def suggest_crs(bounds: tuple[float, float, float, float]) -> str:
     minx, miny, maxx, maxy = bounds
     if -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90:
         return "EPSG:4490 (CGCS2000 geographic) or EPSG:4326 (WGS 84): the coordinates look like degrees"
-    if 1e7 <= minx and maxx < 1e8:
+    if minx >= 1e7 and maxx < 1e8:
         zone = int(minx // 1_000_000)
         if 25 <= zone <= 45:
             return (
@@ -130,8 +130,10 @@ def suggest_crs(bounds: tuple[float, float, float, float]) -> str:
                 "easting: 8-digit eastings)"
             )
         if 13 <= zone <= 23:
-            return f"EPSG:{4491 + zone - 13} (CGCS2000 6-degree Gauss-Kruger zone {zone}, zone in the easting)"
-    if 0 < minx and maxx < 1_000_000 and 1_000_000 < miny < 6_000_000:
+            return (
+                f"EPSG:{4491 + zone - 13} (CGCS2000 6-degree Gauss-Kruger zone {zone}, zone in the easting)"
+            )
+    if minx > 0 and maxx < 1_000_000 and 1_000_000 < miny < 6_000_000:
         return (
             "a transverse Mercator system with a 500 km false easting: in Henan EPSG:4546/4547/4548 "
             "(CGCS2000 3-degree Gauss-Kruger CM 111/114/117E) or a UTM zone"
@@ -208,9 +210,11 @@ def choose_analysis_crs(
     try:
         utm = geog.estimate_utm_crs()
     except RuntimeError as exc:
-        msg = (f"{what} is in degrees ({crs_label(own)}) and no projected CRS can be chosen for its location "
-               f"(centre {lon:.3f}, {lat:.3f}: outside China and outside the UTM zones); pass --crs with a "
-               "projected CRS in metres")
+        msg = (
+            f"{what} is in degrees ({crs_label(own)}) and no projected CRS can be chosen for its location "
+            f"(centre {lon:.3f}, {lat:.3f}: outside China and outside the UTM zones); pass --crs with a "
+            "projected CRS in metres"
+        )
         raise CRSError(msg) from exc
     return AnalysisCRS(utm, f"chosen: the UTM zone of the data's centre ({lon:.3f}, {lat:.3f}) outside China")
 

@@ -59,8 +59,14 @@ def repair_polygons(gdf: gpd.GeoDataFrame, *, layer: str, qa: QALog) -> gpd.GeoD
     ok_geoms = np.where(missing | empty, shapely.Polygon(), geoms)
     types = shapely.get_type_id(ok_geoms)
     for idx in gdf.index[missing | empty]:
-        qa.add("missing_geometry", "feature has no geometry (or an empty one); it is not measured",
-               layer=layer, feature=idx, action="excluded", area_m2=0.0)
+        qa.add(
+            "missing_geometry",
+            "feature has no geometry (or an empty one); it is not measured",
+            layer=layer,
+            feature=idx,
+            action="excluded",
+            area_m2=0.0,
+        )
     invalid = ~(missing | empty) & ~shapely.is_valid(ok_geoms)
     out = ok_geoms.copy()
     if invalid.any():
@@ -71,14 +77,24 @@ def repair_polygons(gdf: gpd.GeoDataFrame, *, layer: str, qa: QALog) -> gpd.GeoD
             qa.add(
                 "invalid_geometry",
                 f"invalid geometry ({why}); repaired with make_valid: area {a0:.2f} m² as stored → {a1:.2f} m²",
-                layer=layer, feature=idx, action="repaired", area_m2=a1,
+                layer=layer,
+                feature=idx,
+                action="repaired",
+                area_m2=a1,
                 geometry=reason_location(why) or shapely.point_on_surface(g1 if not g1.is_empty else g0),
             )
         out[invalid] = fixed
     nonpoly = ~(missing | empty) & ~np.isin(types, (3, 6)) & ~invalid
     for idx, t in zip(gdf.index[nonpoly], types[nonpoly], strict=True):
-        qa.add("not_polygon", f"feature is a {shapely.GeometryType(int(t)).name.title()}, not a polygon; "
-               "it has no area and is not measured", layer=layer, feature=idx, action="excluded", area_m2=0.0)
+        qa.add(
+            "not_polygon",
+            f"feature is a {shapely.GeometryType(int(t)).name.title()}, not a polygon; "
+            "it has no area and is not measured",
+            layer=layer,
+            feature=idx,
+            action="excluded",
+            area_m2=0.0,
+        )
     usable = ~(missing | empty | nonpoly) & ~shapely.is_empty(out)
     result = gdf.loc[usable].copy()
     result = result.set_geometry(gpd.GeoSeries(out[usable], index=result.index, crs=gdf.crs))

@@ -71,7 +71,9 @@ class LayerInfo:
 def _check_path(path: str | Path) -> Path:
     p = Path(path)
     if not p.exists():
-        msg = f"{p}: no such file or folder; check the path (relative paths are taken from the current folder)"
+        msg = (
+            f"{p}: no such file or folder; check the path (relative paths are taken from the current folder)"
+        )
         raise InputError(msg)
     return p
 
@@ -90,7 +92,9 @@ def list_layers(path: str | Path) -> list[str]:
     try:
         return list(fiona.listlayers(p))
     except Exception as exc:  # fiona raises DriverError and others, all meaning "cannot open"
-        msg = f"{p}: cannot be opened as a vector data source ({exc}); is it a GPKG, SHP, GeoJSON, GDB or PBF?"
+        msg = (
+            f"{p}: cannot be opened as a vector data source ({exc}); is it a GPKG, SHP, GeoJSON, GDB or PBF?"
+        )
         raise InputError(msg) from exc
 
 
@@ -242,11 +246,20 @@ def _parquet_info(p: Path) -> LayerInfo:
     crs_json = meta["columns"][col].get("crs")
     crs = CRS.from_user_input(crs_json) if crs_json else CRS.from_epsg(4326)
     fields = {f.name: str(f.type) for f in schema if f.name != col}
-    return LayerInfo(str(p), p.stem, ",".join(meta["columns"][col].get("geometry_types", [])), crs, fields,
-                     pq.ParquetFile(p).metadata.num_rows, None)
+    return LayerInfo(
+        str(p),
+        p.stem,
+        ",".join(meta["columns"][col].get("geometry_types", [])),
+        crs,
+        fields,
+        pq.ParquetFile(p).metadata.num_rows,
+        None,
+    )
 
 
-def mask_in_crs(geoms: Iterable[shapely.Geometry], src_crs: Any, dst_crs: Any, *, pad_m: float = 50.0) -> shapely.Geometry:
+def mask_in_crs(
+    geoms: Iterable[shapely.Geometry], src_crs: Any, dst_crs: Any, *, pad_m: float = 50.0
+) -> shapely.Geometry:
     """Return a filter polygon around ``geoms`` (in ``src_crs``) expressed in ``dst_crs``.
 
     Each geometry's envelope, padded by ``pad_m`` metres, is transformed with densified edges, so the
@@ -341,7 +354,9 @@ def read_layer(
             msg = f"{p}: cannot be read ({exc})"
             raise InputError(msg) from exc
     if p.suffix.lower() in _DEFAULT_LAYER:
-        strict = pyogrio.read_dataframe(p, layer=kwargs["layer"], columns=[], fid_as_index=True, on_invalid="ignore")
+        strict = pyogrio.read_dataframe(
+            p, layer=kwargs["layer"], columns=[], fid_as_index=True, on_invalid="ignore"
+        )
         fixed = strict.index[strict.geometry.isna().to_numpy()]
         if mask is not None:
             near = np.zeros(len(gdf), dtype=bool)
@@ -393,8 +408,11 @@ def _read_parquet(p: Path, columns: Sequence[str] | None, mask: shapely.Geometry
     try:
         gdf = gpd.read_parquet(p, columns=cols, bbox=tuple(mask.bounds))
     except ValueError:
-        log.info("%s: no bbox covering column; reading the whole file, then filtering (write it with "
-                 "write_covering_bbox=True to read only what is needed)", p)
+        log.info(
+            "%s: no bbox covering column; reading the whole file, then filtering (write it with "
+            "write_covering_bbox=True to read only what is needed)",
+            p,
+        )
         gdf = gpd.read_parquet(p, columns=cols)
     return gdf.iloc[gdf.sindex.query(mask, predicate="intersects")].sort_index()
 
@@ -415,7 +433,8 @@ def find_field(
     SchemaError
         Naming the source, the fields present and the option that chooses one.
 
-    >>> find_field(["FID_1", "dlbm", "DLMC"], None, ["DLBM", "GHDLBM"], what="land-use code", option="--code-field", source="a.shp")
+    >>> find_field(["FID_1", "dlbm", "DLMC"], None, ["DLBM", "GHDLBM"], what="land-use code",
+    ...            option="--code-field", source="a.shp")
     'dlbm'
     """
     cols = list(columns)
@@ -425,7 +444,9 @@ def find_field(
             return requested
         if requested.lower() in lower:
             return lower[requested.lower()]
-        msg = f"{source}: no field {requested!r} for the {what}; the fields are: {', '.join(cols) or '(none)'}"
+        msg = (
+            f"{source}: no field {requested!r} for the {what}; the fields are: {', '.join(cols) or '(none)'}"
+        )
         raise SchemaError(msg)
     for c in candidates:
         if c.lower() in lower:

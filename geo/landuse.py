@@ -74,14 +74,26 @@ def _classify(
     for value in uniq:
         cls = table.classify(value)
         if cls is None:
-            shown = "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value).strip()
+            shown = (
+                "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value).strip()
+            )
             label = f"{UNKNOWN_PREFIX}{shown}"
-            info[label] = {"name": "未识别地类" if shown else "空地类编码", "group": "unknown",
-                           "industrial": False, "construction": False, "category": "unknown"}
+            info[label] = {
+                "name": "未识别地类" if shown else "空地类编码",
+                "group": "unknown",
+                "industrial": False,
+                "construction": False,
+                "category": "unknown",
+            }
         else:
             label = cls.code
-            info[label] = {"name": cls.name, "group": cls.group, "industrial": cls.industrial,
-                           "construction": cls.construction, "category": category_of(cls.industrial, cls.construction)}
+            info[label] = {
+                "name": cls.name,
+                "group": cls.group,
+                "industrial": cls.industrial,
+                "construction": cls.construction,
+                "category": category_of(cls.industrial, cls.construction),
+            }
         label_of[value if not (isinstance(value, float) and np.isnan(value)) else None] = label
     labels = raw.astype(object).map(lambda v: label_of[None if (isinstance(v, float) and np.isnan(v)) else v])
     meta = pd.DataFrame.from_dict(info, orient="index")
@@ -89,10 +101,14 @@ def _classify(
     for label in (lab for lab in info if lab.startswith(UNKNOWN_PREFIX)):
         feats = landuse.index[(labels == label).to_numpy()]
         ids = ", ".join(map(str, feats[:20])) + (" …" if len(feats) > 20 else "")
-        qa.add("unknown_code",
-               f"code {label[1:]!r} in field {code_field} is not in the {SCHEMES[table.scheme]} table: "
-               f"{len(feats)} feature(s) (fid {ids}); measured as 'unknown' and reported, never counted as a class",
-               layer=layer, field=code_field, feature=feats[0] if len(feats) == 1 else None)
+        qa.add(
+            "unknown_code",
+            f"code {label[1:]!r} in field {code_field} is not in the {SCHEMES[table.scheme]} table: "
+            f"{len(feats)} feature(s) (fid {ids}); measured as 'unknown' and reported, never counted as a class",
+            layer=layer,
+            field=code_field,
+            feature=feats[0] if len(feats) == 1 else None,
+        )
     return labels, meta
 
 
@@ -133,37 +149,65 @@ def measure_landuse(
     LanduseAreas
     """
     cols = [c for c in landuse.columns if c != landuse.geometry.name]
-    code_field = find_field(cols, code_field, CODE_FIELDS, what="land-use code", option="--code-field", source=layer)
+    code_field = find_field(
+        cols, code_field, CODE_FIELDS, what="land-use code", option="--code-field", source=layer
+    )
     if table.scheme == "osm":
         untagged = landuse[code_field].isna() | (landuse[code_field].astype(str).str.strip() == "")
         if untagged.any():
-            qa.add("not_landuse", f"{int(untagged.sum())} OSM features have no {code_field} tag (buildings, "
-                   "leisure areas …); they are not land-use polygons and are not used", layer=layer,
-                   field=code_field, severity="info", action="not used")
+            qa.add(
+                "not_landuse",
+                f"{int(untagged.sum())} OSM features have no {code_field} tag (buildings, "
+                "leisure areas …); they are not land-use polygons and are not used",
+                layer=layer,
+                field=code_field,
+                severity="info",
+                action="not used",
+            )
             landuse = landuse.loc[~untagged.to_numpy()]
     valid = repair_polygons(landuse, layer=layer, qa=qa)
     labels, meta = _classify(valid, code_field, table, layer=layer, qa=qa)
     cat_rank = {c: len(precedence) - i for i, c in enumerate(precedence)}
     class_rank = {code: cat_rank.get(str(row["category"]), 0) for code, row in meta.iterrows()}
-    work = gpd.GeoDataFrame({"_class": labels.to_numpy()}, geometry=valid.geometry.to_numpy(), index=valid.index,
-                            crs=valid.crs)
-    kern = area_by_class(zones.geometry, work, class_column="_class", precedence=class_rank, keep_pieces=keep_pieces)
+    work = gpd.GeoDataFrame(
+        {"_class": labels.to_numpy()}, geometry=valid.geometry.to_numpy(), index=valid.index, crs=valid.crs
+    )
+    kern = area_by_class(
+        zones.geometry, work, class_column="_class", precedence=class_rank, keep_pieces=keep_pieces
+    )
     for row in kern.overlaps.itertuples(index=False):
         if row.area_m2 <= 0:
             continue
         same = row.class_a == row.class_b
-        qa.add("landuse_overlap",
-               f"features {row.source_a} ({row.class_a}) and {row.source_b} ({row.class_b}) overlap by "
-               f"{row.area_m2:.2f} m² in zone {row.zone}; "
-               + ("same class: counted once" if same else f"counted once, as {row.resolved_to} (profile precedence)"),
-               layer=layer, zone=row.zone, area_m2=row.area_m2, action="counted once")
-    bd = kern.table.rename(columns={"class": "code"}).merge(meta, left_on="code", right_index=True, how="left")
+        qa.add(
+            "landuse_overlap",
+            f"features {row.source_a} ({row.class_a}) and {row.source_b} ({row.class_b}) overlap by "
+            f"{row.area_m2:.2f} m² in zone {row.zone}; "
+            + (
+                "same class: counted once"
+                if same
+                else f"counted once, as {row.resolved_to} (profile precedence)"
+            ),
+            layer=layer,
+            zone=row.zone,
+            area_m2=row.area_m2,
+            action="counted once",
+        )
+    bd = kern.table.rename(columns={"class": "code"}).merge(
+        meta, left_on="code", right_index=True, how="left"
+    )
     gaps = kern.uncovered_m2.reset_index()
     gaps.columns = ["zone", "area_m2"]
     gaps = gaps[gaps["area_m2"].abs() > 1e-6]
     if len(gaps):
-        gaps = gaps.assign(code=UNCOVERED, name="未被地类图斑覆盖", group="uncovered", industrial=False,
-                           construction=False, category="uncovered")
+        gaps = gaps.assign(
+            code=UNCOVERED,
+            name="未被地类图斑覆盖",
+            group="uncovered",
+            industrial=False,
+            construction=False,
+            category="uncovered",
+        )
         bd = pd.concat([bd, gaps[bd.columns]], ignore_index=True)
     zarea = kern.zone_area_m2
     bd["area_ha"] = bd["area_m2"] / M2_PER_HA

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-
 from pyproj import CRS
 
 from geo.crs import AnalysisCRS, choose_analysis_crs, crs_label, require_crs, suggest_crs
@@ -65,21 +64,44 @@ def load_zones(
     spec: LayerSpec, *, crs: Any = None, qa: QALog, id_field: str | None = None, name_field: str | None = None
 ) -> tuple[gpd.GeoDataFrame, AnalysisCRS]:
     """Read and prepare the zone layer; choose the analysis CRS and bring the zones into it."""
-    raw = read_layer(spec.path, spec.layer, encoding=spec.encoding, crs=spec.crs, what=f"zone layer {spec.label}")
+    raw = read_layer(
+        spec.path, spec.layer, encoding=spec.encoding, crs=spec.crs, what=f"zone layer {spec.label}"
+    )
     require_crs(raw, what=f"zone layer {spec.label}")
     acrs = choose_analysis_crs(raw, crs=crs, what=f"zone layer {spec.label}")
-    qa.add("analysis_crs", f"areas are measured in {acrs.label}: {acrs.reason}", layer=spec.label, severity="info")
+    qa.add(
+        "analysis_crs",
+        f"areas are measured in {acrs.label}: {acrs.reason}",
+        layer=spec.label,
+        severity="info",
+    )
     if not raw.crs.equals(acrs.crs):
-        qa.add("transform", f"transformed from {crs_label(raw.crs)} to {acrs.label}", layer=spec.label,
-               severity="info", action="transformed")
+        qa.add(
+            "transform",
+            f"transformed from {crs_label(raw.crs)} to {acrs.label}",
+            layer=spec.label,
+            severity="info",
+            action="transformed",
+        )
         raw = raw.to_crs(acrs.crs)
-    zones = prepare_zones(raw, id_field=id_field or spec.get("id_field"), name_field=name_field or spec.get("name_field"),
-                          layer=spec.label, qa=qa)
+    zones = prepare_zones(
+        raw,
+        id_field=id_field or spec.get("id_field"),
+        name_field=name_field or spec.get("name_field"),
+        layer=spec.label,
+        qa=qa,
+    )
     return zones, acrs
 
 
 def load_near(
-    spec: LayerSpec, zones: gpd.GeoDataFrame, acrs: AnalysisCRS, *, qa: QALog, what: str, pad_m: float = 50.0,
+    spec: LayerSpec,
+    zones: gpd.GeoDataFrame,
+    acrs: AnalysisCRS,
+    *,
+    qa: QALog,
+    what: str,
+    pad_m: float = 50.0,
     columns: list[str] | None = None,
 ) -> gpd.GeoDataFrame:
     """Read only the features of a layer that can touch the zones, in the analysis CRS.
@@ -91,23 +113,46 @@ def load_near(
     src_crs = info.crs or (CRS.from_user_input(spec.crs) if spec.crs else None)
     if src_crs is None:
         hint = suggest_crs(info.bounds) if info.bounds else "unknown"
-        msg = (f"{what} {spec.label} has no coordinate reference system (no .prj or CRS in the file). From its "
-               f"coordinates it is likely {hint}; set it with `crs =` in the project file or --crs-in")
+        msg = (
+            f"{what} {spec.label} has no coordinate reference system (no .prj or CRS in the file). From its "
+            f"coordinates it is likely {hint}; set it with `crs =` in the project file or --crs-in"
+        )
         raise CRSError(msg)
     mask = mask_in_crs(zones.geometry.values, zones.crs, src_crs, pad_m=pad_m)
-    gdf = read_layer(spec.path, info.layer,
-                     encoding=info.encoding, mask=mask, crs=spec.crs, columns=columns, what=f"{what} {spec.label}")
+    gdf = read_layer(
+        spec.path,
+        info.layer,
+        encoding=info.encoding,
+        mask=mask,
+        crs=spec.crs,
+        columns=columns,
+        what=f"{what} {spec.label}",
+    )
     if info.encoding and info.encoding.upper() != "UTF-8":
         qa.add("encoding", f"attribute text decoded as {info.encoding}", layer=spec.label, severity="info")
     if info.count is not None:
-        qa.add("read", f"read {len(gdf)} of {info.count} features (only those near the zones)", layer=spec.label,
-               severity="info")
+        qa.add(
+            "read",
+            f"read {len(gdf)} of {info.count} features (only those near the zones)",
+            layer=spec.label,
+            severity="info",
+        )
     for fid in gdf.attrs.get("fixed_on_read", []):
-        qa.add("invalid_geometry", "geometry could not be parsed as stored (e.g. a ring of 2 points); fixed by "
-               "shapely on reading", layer=spec.label, feature=fid, action="repaired")
+        qa.add(
+            "invalid_geometry",
+            "geometry could not be parsed as stored (e.g. a ring of 2 points); fixed by shapely on reading",
+            layer=spec.label,
+            feature=fid,
+            action="repaired",
+        )
     own = require_crs(gdf, what=f"{what} {spec.label}")
     if not own.equals(acrs.crs):
-        qa.add("transform", f"transformed from {crs_label(own)} to the analysis CRS {acrs.label}", layer=spec.label,
-               severity="info", action="transformed")
+        qa.add(
+            "transform",
+            f"transformed from {crs_label(own)} to the analysis CRS {acrs.label}",
+            layer=spec.label,
+            severity="info",
+            action="transformed",
+        )
         gdf = gdf.to_crs(acrs.crs)
     return gdf

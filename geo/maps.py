@@ -47,8 +47,10 @@ CATEGORY_COLOURS = {
     "unknown": "#969696",
     "uncovered": "#ffffff",
 }
-_TIANDITU = "https://t{s}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER={layer}" \
-            "&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={key}"
+_TIANDITU = (
+    "https://t{s}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER={layer}"
+    "&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={key}"
+)
 
 
 def escape_frame(df: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
@@ -63,7 +65,9 @@ def escape_frame(df: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
         if pd.api.types.is_float_dtype(col):
             out[c] = col.map(lambda v: "" if pd.isna(v) else f"{v:,.2f}")
         else:
-            out[c] = col.map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else html.escape(str(v)))
+            out[c] = col.map(
+                lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else html.escape(str(v))
+            )
     return out
 
 
@@ -97,8 +101,13 @@ def base_map(bounds_4326: Sequence[float], *, basemap: str = "osm") -> folium.Ma
             raise DevzoneError(msg)
         log.warning("the Tianditu key is written into the map's HTML; share the file accordingly")
         for layer, name, overlay in (("vec", "天地图 矢量", False), ("cva", "天地图 注记", True)):
-            folium.TileLayer(_TIANDITU.format(layer=layer, key=key), name=name, attr="© 天地图 (审图号见天地图网站)",
-                             subdomains="01234567", overlay=overlay).add_to(m)
+            folium.TileLayer(
+                _TIANDITU.format(layer=layer, key=key),
+                name=name,
+                attr="© 天地图 (审图号见天地图网站)",
+                subdomains="01234567",
+                overlay=overlay,
+            ).add_to(m)
     m.fit_bounds([[miny, minx], [maxy, maxx]])
     return m
 
@@ -134,7 +143,9 @@ def add_layer(
     if len(gdf) == 0:
         return
     if len(gdf) > max_features:
-        log.warning("%s: %d features; only the %d largest are drawn on the web map", name, len(gdf), max_features)
+        log.warning(
+            "%s: %d features; only the %d largest are drawn on the web map", name, len(gdf), max_features
+        )
         gdf = gdf.loc[gdf.geometry.area.sort_values(ascending=False).index[:max_features]]
     disp = display_copy(gdf, simplify_m=simplify_m)
     cols = list(fields)
@@ -161,6 +172,8 @@ def add_legend(m: folium.Map, title: str, items: Mapping[str, str]) -> None:
         f'border:1px solid #555;margin-right:6px"></span>{html.escape(label)}</div>'
         for label, c in items.items()
     )
-    box = (f'<div style="position:fixed;bottom:24px;left:24px;z-index:9999;background:white;padding:8px 10px;'
-           f'border:1px solid #999;border-radius:4px;font:12px sans-serif"><b>{html.escape(title)}</b>{rows}</div>')
+    box = (
+        f'<div style="position:fixed;bottom:24px;left:24px;z-index:9999;background:white;padding:8px 10px;'
+        f'border:1px solid #999;border-radius:4px;font:12px sans-serif"><b>{html.escape(title)}</b>{rows}</div>'
+    )
     m.get_root().html.add_child(folium.Element(box))

@@ -53,8 +53,15 @@ class RuleProfile:
 
     def parameters(self) -> list[dict[str, Any]]:
         """Return every parameter as rows (profile, section, key, value) for the outputs."""
-        rows = [{"section": "profile", "key": k, "value": v} for k, v in
-                (("name", self.name), ("title", self.title), ("version", self.version), ("origin", self.origin))]
+        rows = [
+            {"section": "profile", "key": k, "value": v}
+            for k, v in (
+                ("name", self.name),
+                ("title", self.title),
+                ("version", self.version),
+                ("origin", self.origin),
+            )
+        ]
         rows += [{"section": "codes", "key": k, "value": v} for k, v in sorted(self.codes.items())]
         for rid, params in sorted(self.rules.items()):
             rows += [{"section": f"rules.{rid}", "key": k, "value": _text(v)} for k, v in params.items()]

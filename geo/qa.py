@@ -85,10 +85,14 @@ class QALog:
 
     def to_frame(self) -> pd.DataFrame:
         """Return the rows as a table (without geometries)."""
-        return pd.DataFrame([{k: v for k, v in asdict(r).items() if k != "geometry"} for r in self.rows], columns=_COLUMNS)
+        return pd.DataFrame(
+            [{k: v for k, v in asdict(r).items() if k != "geometry"} for r in self.rows], columns=_COLUMNS
+        )
 
     def to_geodataframe(self, crs: Any) -> gpd.GeoDataFrame:
         """Return the rows that have a location, as a GeoDataFrame."""
         located = [r for r in self.rows if r.geometry is not None]
-        frame = pd.DataFrame([{k: v for k, v in asdict(r).items() if k != "geometry"} for r in located], columns=_COLUMNS)
+        frame = pd.DataFrame(
+            [{k: v for k, v in asdict(r).items() if k != "geometry"} for r in located], columns=_COLUMNS
+        )
         return gpd.GeoDataFrame(frame, geometry=[r.geometry for r in located], crs=crs)

@@ -59,23 +59,32 @@ def prepare_zones(
         raise DataError(msg)
     types = set(zones.geometry.geom_type.dropna().unique())
     if not types & {"Polygon", "MultiPolygon"}:
-        msg = (f"{layer}: the zone layer has no polygons (geometry types: {', '.join(sorted(types)) or 'none'}); "
-               "zones must be polygons (开发区四至范围面)")
+        msg = (
+            f"{layer}: the zone layer has no polygons (geometry types: {', '.join(sorted(types)) or 'none'}); "
+            "zones must be polygons (开发区四至范围面)"
+        )
         raise DataError(msg)
     cols = [c for c in zones.columns if c != zones.geometry.name]
     if id_field is None:
         try:
-            id_field = find_field(cols, None, ZONE_ID_FIELDS, what="zone id", option="--zone-id", source=layer)
+            id_field = find_field(
+                cols, None, ZONE_ID_FIELDS, what="zone id", option="--zone-id", source=layer
+            )
         except Exception:
             id_field = None
-            qa.add("zone_id", "no zone id field found; zones are numbered by feature (name one with --zone-id)",
-                   layer=layer, severity="info")
+            qa.add(
+                "zone_id",
+                "no zone id field found; zones are numbered by feature (name one with --zone-id)",
+                layer=layer,
+                severity="info",
+            )
     else:
         id_field = find_field(cols, id_field, (), what="zone id", option="--zone-id", source=layer)
     if name_field is None:
         try:
-            name_field = find_field(cols, None, ZONE_NAME_FIELDS, what="zone name", option="--zone-name",
-                                    source=layer)
+            name_field = find_field(
+                cols, None, ZONE_NAME_FIELDS, what="zone name", option="--zone-name", source=layer
+            )
         except Exception:
             name_field = None
     else:
@@ -83,8 +92,13 @@ def prepare_zones(
     ids = zones[id_field].astype(object) if id_field else pd.Series(zones.index, index=zones.index)
     blank = ids.isna() | (ids.astype(str).str.strip() == "")
     for idx in zones.index[blank.to_numpy()]:
-        qa.add("zone_id", f"zone feature has no id in field {id_field!r}; it is named 'feature {idx}'",
-               layer=layer, feature=idx, field=id_field)
+        qa.add(
+            "zone_id",
+            f"zone feature has no id in field {id_field!r}; it is named 'feature {idx}'",
+            layer=layer,
+            feature=idx,
+            field=id_field,
+        )
     ids = ids.astype(str).str.strip().where(~blank, "feature " + zones.index.astype(str))
     names = zones[name_field].astype(str) if name_field else ids
     valid = repair_polygons(zones, layer=layer, qa=qa)
@@ -99,8 +113,15 @@ def prepare_zones(
     dup = frame["zone_id"].duplicated(keep=False)
     for zid in frame.loc[dup, "zone_id"].unique():
         n = int((frame["zone_id"] == zid).sum())
-        qa.add("zone_parts", f"zone {zid} has {n} features; they are dissolved into one zone",
-               layer=layer, zone=zid, field=id_field, severity="info", action="dissolved")
+        qa.add(
+            "zone_parts",
+            f"zone {zid} has {n} features; they are dissolved into one zone",
+            layer=layer,
+            zone=zid,
+            field=id_field,
+            severity="info",
+            action="dissolved",
+        )
     grouped = frame.groupby("zone_id", sort=False)
     geoms = grouped.geometry.agg(lambda s: shapely.union_all(np.asarray(s.values)))
     out = gpd.GeoDataFrame(
@@ -112,7 +133,9 @@ def prepare_zones(
     return out
 
 
-def zone_overlaps(zones: gpd.GeoDataFrame, *, layer: str = "zones", qa: QALog, tolerance_m2: float = 1.0) -> pd.DataFrame:
+def zone_overlaps(
+    zones: gpd.GeoDataFrame, *, layer: str = "zones", qa: QALog, tolerance_m2: float = 1.0
+) -> pd.DataFrame:
     """Report pairs of zones that overlap by more than ``tolerance_m2`` (each a QA row with the overlap)."""
     geoms = np.asarray(zones.geometry.values, dtype=object)
     tree = shapely.STRtree(geoms)
@@ -125,6 +148,12 @@ def zone_overlaps(zones: gpd.GeoDataFrame, *, layer: str = "zones", qa: QALog, t
         if area > tolerance_m2:
             zi, zj = zones.index[i], zones.index[j]
             rows.append({"zone_a": zi, "zone_b": zj, "area_m2": area})
-            qa.add("zone_overlap", f"zones {zi} and {zj} overlap by {area:.2f} m²; each is measured in full",
-                   layer=layer, zone=zi, area_m2=area, geometry=inter)
+            qa.add(
+                "zone_overlap",
+                f"zones {zi} and {zj} overlap by {area:.2f} m²; each is measured in full",
+                layer=layer,
+                zone=zi,
+                area_m2=area,
+                geometry=inter,
+            )
     return pd.DataFrame(rows, columns=["zone_a", "zone_b", "area_m2"])

@@ -32,8 +32,11 @@ def b(x1: float, y1: float, x2: float, y2: float):
 
 def zones_gdf(*items: tuple[str, object]) -> gpd.GeoDataFrame:
     """Zones from (id, geometry) pairs."""
-    return gpd.GeoDataFrame({"ZONE_ID": [i for i, _ in items], "ZONE_NAME": [f"区{i}" for i, _ in items]},
-                            geometry=[g for _, g in items], crs=CRS)
+    return gpd.GeoDataFrame(
+        {"ZONE_ID": [i for i, _ in items], "ZONE_NAME": [f"区{i}" for i, _ in items]},
+        geometry=[g for _, g in items],
+        crs=CRS,
+    )
 
 
 def landuse_gdf(*items: tuple[str, object]) -> gpd.GeoDataFrame:

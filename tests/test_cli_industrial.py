@@ -20,8 +20,13 @@ from tests.conftest import CRS, b, landuse_gdf, zones_gdf
 @pytest.fixture
 def files(tmp_path: Path) -> tuple[Path, Path]:
     zones = zones_gdf(("A", b(0, 0, 100, 100)), ("B", b(200, 0, 300, 100)))
-    lu = landuse_gdf(("0601", b(0, 0, 60, 100)), ("0701", b(60, 0, 100, 100)),  # A: 60 % passes
-                     ("0601", b(200, 0, 250, 100)), ("0508", b(250, 0, 255, 100)), ("05H1", b(255, 0, 300, 100)))
+    lu = landuse_gdf(
+        ("0601", b(0, 0, 60, 100)),
+        ("0701", b(60, 0, 100, 100)),  # A: 60 % passes
+        ("0601", b(200, 0, 250, 100)),
+        ("0508", b(250, 0, 255, 100)),
+        ("05H1", b(255, 0, 300, 100)),
+    )
     z, lu_p = tmp_path / "zones.gpkg", tmp_path / "dltb.gpkg"
     zones.to_file(z, layer="zones")
     lu.to_file(lu_p, layer="dltb")
@@ -118,8 +123,9 @@ def test_zone_layer_without_crs(tmp_path, files):
 def test_zone_layer_without_polygons(tmp_path, files):
     _, lu = files
     p = tmp_path / "lines.gpkg"
-    gpd.GeoDataFrame({"ZONE_ID": ["A"]}, geometry=[LineString([(38_590_000, 3_958_000), (38_590_100, 3_958_100)])],
-                     crs=CRS).to_file(p)
+    gpd.GeoDataFrame(
+        {"ZONE_ID": ["A"]}, geometry=[LineString([(38_590_000, 3_958_000), (38_590_100, 3_958_100)])], crs=CRS
+    ).to_file(p)
     assert "has no polygons (geometry types: LineString)" in _err("industrial", str(p), str(lu))
 
 
@@ -133,7 +139,9 @@ def test_empty_zone_layer(tmp_path, files):
 def test_unreadable_encoding(tmp_path, files):
     z, _ = files
     p = tmp_path / "dltb.shp"
-    pyogrio.write_dataframe(landuse_gdf(("0601", b(0, 0, 10, 10))).assign(DLMC="工业用地"), p, encoding="cp936")
+    pyogrio.write_dataframe(
+        landuse_gdf(("0601", b(0, 0, 10, 10))).assign(DLMC="工业用地"), p, encoding="cp936"
+    )
     p.with_suffix(".cpg").write_text("UTF-8")
     assert "the .cpg says 'UTF-8'" in _err("industrial", str(z), str(p))
     r = invoke("industrial", str(z), str(p), "--encoding", "GB18030", "--json")
@@ -150,8 +158,13 @@ def test_degrees_where_no_crs_can_be_chosen(tmp_path, files):
 def test_gbk_shapefile_end_to_end(tmp_path, files):
     z, _ = files
     p = tmp_path / "dltb.shp"
-    pyogrio.write_dataframe(landuse_gdf(("0601", b(0, 0, 70, 100)), ("0701", b(70, 0, 100, 100)))
-                            .assign(DLMC=["工业用地", "城镇住宅用地"]), p, encoding="cp936")
+    pyogrio.write_dataframe(
+        landuse_gdf(("0601", b(0, 0, 70, 100)), ("0701", b(70, 0, 100, 100))).assign(
+            DLMC=["工业用地", "城镇住宅用地"]
+        ),
+        p,
+        encoding="cp936",
+    )
     p.with_suffix(".cpg").unlink()
     r = invoke("industrial", str(z), str(p), "--json")
     assert r.exit_code == 0, r.output

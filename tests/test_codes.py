@@ -12,8 +12,31 @@ from geo.errors import ProfileError
 
 # --- R1, written out by hand from ../shared/rules.md -----------------------------------------------
 SANDIAO_INDUSTRIAL = {"0601", "0602", "0603", "0508"}
-SANDIAO_CONSTRUCTION = {"05H1", "0508", "0601", "0602", "0603", "0701", "0702", "08H1", "08H2", "08H2A", "0809",
-                        "0810", "0810A", "09", "1001", "1002", "1003", "1004", "1005", "1007", "1008", "1009", "1109"}
+SANDIAO_CONSTRUCTION = {
+    "05H1",
+    "0508",
+    "0601",
+    "0602",
+    "0603",
+    "0701",
+    "0702",
+    "08H1",
+    "08H2",
+    "08H2A",
+    "0809",
+    "0810",
+    "0810A",
+    "09",
+    "1001",
+    "1002",
+    "1003",
+    "1004",
+    "1005",
+    "1007",
+    "1008",
+    "1009",
+    "1109",
+}
 GB21010_INDUSTRIAL = {"06", "0601", "0602", "0603", "0604"}
 YDYH_INDUSTRIAL_PREFIXES = ("10", "11")  # 1001 工业 (100101-100103), 1002, 1003, 1101 (110101-110103), 1102
 YDYH_CONSTRUCTION_FIRST_LEVELS = {f"{n:02d}" for n in range(7, 17)}  # 07-16
@@ -60,11 +83,23 @@ def test_osm_class(code, cls):
     assert re.fullmatch(r"[a-z_]+", code)
 
 
-@pytest.mark.parametrize(("raw", "scheme", "code"), [
-    ("0601", "sandiao", "0601"), (601, "sandiao", "0601"), (601.0, "sandiao", "0601"), ("0601 工业用地", "sandiao", "0601"),
-    ("  0601", "sandiao", "0601"), ("05h1", "sandiao", "05H1"), ("5H1", "sandiao", "05H1"), ("100101", "ydyh", "100101"),
-    (80101, "ydyh", "080101"), ("m1", "gb50137", "M1"), ("Quarry", "osm", "quarry"), ("1104A", "sandiao", "1104A"),
-])
+@pytest.mark.parametrize(
+    ("raw", "scheme", "code"),
+    [
+        ("0601", "sandiao", "0601"),
+        (601, "sandiao", "0601"),
+        (601.0, "sandiao", "0601"),
+        ("0601 工业用地", "sandiao", "0601"),
+        ("  0601", "sandiao", "0601"),
+        ("05h1", "sandiao", "05H1"),
+        ("5H1", "sandiao", "05H1"),
+        ("100101", "ydyh", "100101"),
+        (80101, "ydyh", "080101"),
+        ("m1", "gb50137", "M1"),
+        ("Quarry", "osm", "quarry"),
+        ("1104A", "sandiao", "1104A"),
+    ],
+)
 def test_normalize_code(raw, scheme, code):
     assert normalize_code(raw, scheme) == code
     assert code_table(scheme).classify(raw) is not None
@@ -80,7 +115,9 @@ def test_unknown_codes_are_not_guessed():
     t = code_table("sandiao")
     assert t.classify("0699") is None  # not a 三调 code, although 06 is
     assert t.classify("06O1") is None  # letter O typed for zero
-    assert code_table("ydyh").classify("100199").name.startswith("工业用地")  # 6-digit ydyh inherits from 1001
+    assert (
+        code_table("ydyh").classify("100199").name.startswith("工业用地")
+    )  # 6-digit ydyh inherits from 1001
 
 
 def test_flags_are_off_by_default_and_switch():
@@ -90,8 +127,12 @@ def test_flags_are_off_by_default_and_switch():
     assert code_table("sandiao", vacant_is_construction=True).classify("1201").construction
     assert code_table("ydyh", agri_facility_is_construction=True).classify("0602").construction
     assert code_table("gb50137", new_industry_is_industrial=True).classify("M0").industrial
-    assert set(FLAGS) == {"research_is_industrial", "new_industry_is_industrial", "vacant_is_construction",
-                          "agri_facility_is_construction"}
+    assert set(FLAGS) == {
+        "research_is_industrial",
+        "new_industry_is_industrial",
+        "vacant_is_construction",
+        "agri_facility_is_construction",
+    }
 
 
 def test_unknown_scheme_and_option():

@@ -11,13 +11,16 @@ from geo.crs import choose_analysis_crs, gk3_crs, gk3_zone_of, is_projected_metr
 from geo.errors import CRSError
 
 
-@pytest.mark.parametrize(("lon", "zone", "prefixed", "plain"), [
-    (110.5, 37, 4525, 4546),  # western Henan (Sanmenxia), CM 111°E
-    (112.49, 37, 4525, 4546),
-    (112.51, 38, 4526, 4547),  # Zhengzhou 113.6, Puyang 115.0: CM 114°E
-    (115.0, 38, 4526, 4547),
-    (115.51, 39, 4527, 4548),  # eastern Henan (Shangqiu 116.6), CM 117°E
-])
+@pytest.mark.parametrize(
+    ("lon", "zone", "prefixed", "plain"),
+    [
+        (110.5, 37, 4525, 4546),  # western Henan (Sanmenxia), CM 111°E
+        (112.49, 37, 4525, 4546),
+        (112.51, 38, 4526, 4547),  # Zhengzhou 113.6, Puyang 115.0: CM 114°E
+        (115.0, 38, 4526, 4547),
+        (115.51, 39, 4527, 4548),  # eastern Henan (Shangqiu 116.6), CM 117°E
+    ],
+)
 def test_gk3_zones_of_henan(lon, zone, prefixed, plain):
     assert gk3_zone_of(lon) == zone
     assert gk3_crs(lon).to_epsg() == prefixed

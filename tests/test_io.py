@@ -16,9 +16,15 @@ from tests.conftest import CRS, b
 
 @pytest.fixture
 def chinese_layer():
-    return gpd.GeoDataFrame({"DLBM": ["0601", "0701"], "DLMC": ["工业用地", "城镇住宅用地"],
-                             "QSDWMC": ["濮阳县城关镇", "清丰县马庄桥镇"]},
-                            geometry=[b(0, 0, 10, 10), b(10, 0, 20, 10)], crs=CRS)
+    return gpd.GeoDataFrame(
+        {
+            "DLBM": ["0601", "0701"],
+            "DLMC": ["工业用地", "城镇住宅用地"],
+            "QSDWMC": ["濮阳县城关镇", "清丰县马庄桥镇"],
+        },
+        geometry=[b(0, 0, 10, 10), b(10, 0, 20, 10)],
+        crs=CRS,
+    )
 
 
 def _shp(gdf, folder: Path, encoding: str, keep_cpg: bool) -> Path:
@@ -59,7 +65,9 @@ def test_formats_round_trip(tmp_path, chinese_layer):
         p = tmp_path / name
         chinese_layer.to_file(p, **kwargs)
         g = read_layer(p)
-        assert sorted(g["DLMC"]) == sorted(["工业用地", "城镇住宅用地"]), name  # FlatGeobuf reorders by its index
+        assert sorted(g["DLMC"]) == sorted(["工业用地", "城镇住宅用地"]), (
+            name
+        )  # FlatGeobuf reorders by its index
         assert g.to_crs(CRS).area.sum() == pytest.approx(expected), name
     pq = tmp_path / "a.parquet"
     chinese_layer.to_parquet(pq)
@@ -102,8 +110,12 @@ def test_missing_file_and_layer(tmp_path, chinese_layer):
 
 
 def test_find_field_lists_fields():
-    assert find_field(["BSM", "dlbm"], None, ["DLBM"], what="code", option="--code-field", source="x") == "dlbm"
-    with pytest.raises(SchemaError, match=r"x: no field 'DLBMM' for the land-use code; the fields are: BSM, DLBM"):
+    assert (
+        find_field(["BSM", "dlbm"], None, ["DLBM"], what="code", option="--code-field", source="x") == "dlbm"
+    )
+    with pytest.raises(
+        SchemaError, match=r"x: no field 'DLBMM' for the land-use code; the fields are: BSM, DLBM"
+    ):
         find_field(["BSM", "DLBM"], "DLBMM", [], what="land-use code", option="--code-field", source="x")
     with pytest.raises(SchemaError, match=r"looked for DLBM.*name one with --code-field"):
         find_field(["BSM"], None, ["DLBM"], what="land-use code", option="--code-field", source="x")

@@ -31,9 +31,18 @@ def _areas(res, zone="Z0"):
 def test_inside_and_crossing_pieces():
     # zone 100 x 100; a: wholly inside (40x100 = 4000), b: crosses the east edge (60..150 → 40x100 = 4000),
     # c: outside, d: touches the zone only along its west edge (no area).
-    res = area_by_class(_zones(b(0, 0, 100, 100)), _layer([
-        ("a", b(10, 0, 50, 100)), ("b", b(60, 0, 150, 100)), ("c", b(200, 0, 300, 100)), ("d", b(-50, 0, 0, 100)),
-    ]), class_column="c")
+    res = area_by_class(
+        _zones(b(0, 0, 100, 100)),
+        _layer(
+            [
+                ("a", b(10, 0, 50, 100)),
+                ("b", b(60, 0, 150, 100)),
+                ("c", b(200, 0, 300, 100)),
+                ("d", b(-50, 0, 0, 100)),
+            ]
+        ),
+        class_column="c",
+    )
     assert _areas(res) == {"a": pytest.approx(4000.0), "b": pytest.approx(4000.0)}
     assert res.uncovered_m2["Z0"] == pytest.approx(10_000 - 8000 - 0)
     assert res.n_inside == 0  # boxes sharing the zone's bottom and top edges are not strictly inside
@@ -41,16 +50,22 @@ def test_inside_and_crossing_pieces():
 
 
 def test_fast_path_counts_strictly_inside_pieces():
-    res = area_by_class(_zones(b(0, 0, 100, 100)), _layer([("a", b(10, 10, 20, 20)), ("a", b(30, 30, 40, 45))]),
-                        class_column="c")
+    res = area_by_class(
+        _zones(b(0, 0, 100, 100)),
+        _layer([("a", b(10, 10, 20, 20)), ("a", b(30, 30, 40, 45))]),
+        class_column="c",
+    )
     assert res.n_inside == 2
     assert _areas(res) == {"a": pytest.approx(100.0 + 150.0)}
 
 
 def test_overlap_within_a_class_counts_once():
     # two industrial boxes overlapping by 10 x 100 = 1000 m²: union = 60 x 100
-    res = area_by_class(_zones(b(0, 0, 100, 100)), _layer([("i", b(0, 0, 40, 100)), ("i", b(30, 0, 60, 100))]),
-                        class_column="c")
+    res = area_by_class(
+        _zones(b(0, 0, 100, 100)),
+        _layer([("i", b(0, 0, 40, 100)), ("i", b(30, 0, 60, 100))]),
+        class_column="c",
+    )
     assert _areas(res) == {"i": pytest.approx(6000.0)}
     assert res.overlaps["area_m2"].tolist() == [pytest.approx(1000.0)]
     assert res.uncovered_m2["Z0"] == pytest.approx(4000.0)
@@ -80,9 +95,17 @@ def test_contained_duplicate_counts_once():
 
 def test_multipart_zone_with_hole():
     outer = shapely.Polygon(
-        [(b(0, 0, 1, 1).bounds[0], b(0, 0, 1, 1).bounds[1]), *[(x, y) for x, y in
-         [(b(100, 0, 101, 1).bounds[0], b(0, 0, 1, 1).bounds[1]), (b(100, 100, 101, 101).bounds[0],
-          b(0, 100, 1, 101).bounds[1]), (b(0, 100, 1, 101).bounds[0], b(0, 100, 1, 101).bounds[1])]]],
+        [
+            (b(0, 0, 1, 1).bounds[0], b(0, 0, 1, 1).bounds[1]),
+            *[
+                (x, y)
+                for x, y in [
+                    (b(100, 0, 101, 1).bounds[0], b(0, 0, 1, 1).bounds[1]),
+                    (b(100, 100, 101, 101).bounds[0], b(0, 100, 1, 101).bounds[1]),
+                    (b(0, 100, 1, 101).bounds[0], b(0, 100, 1, 101).bounds[1]),
+                ]
+            ],
+        ],
         holes=[list(b(40, 40, 60, 60).exterior.coords)],
     )
     zone = shapely.MultiPolygon([outer, b(200, 0, 250, 20)])
@@ -140,12 +163,16 @@ def _boxes(draw, n_max=12):
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(items=_boxes(), zone_pts=st.lists(st.tuples(_coord, _coord), min_size=3, max_size=7, unique=True),
-       rank=st.dictionaries(st.sampled_from(["a", "b", "c"]), st.integers(0, 3)))
+@given(
+    items=_boxes(),
+    zone_pts=st.lists(st.tuples(_coord, _coord), min_size=3, max_size=7, unique=True),
+    rank=st.dictionaries(st.sampled_from(["a", "b", "c"]), st.integers(0, 3)),
+)
 def test_area_identity(items, zone_pts, rank):
     """Σ classes + uncovered = zone area, and uncovered equals the independently computed gap."""
-    hull = shapely.MultiPoint([(b(x, y, x + 1, y + 1).bounds[0], b(x, y, x + 1, y + 1).bounds[1])
-                               for x, y in zone_pts]).convex_hull
+    hull = shapely.MultiPoint(
+        [(b(x, y, x + 1, y + 1).bounds[0], b(x, y, x + 1, y + 1).bounds[1]) for x, y in zone_pts]
+    ).convex_hull
     if hull.geom_type != "Polygon" or hull.area < 1.0:
         return
     lay = _layer(items)
@@ -155,8 +182,10 @@ def test_area_identity(items, zone_pts, rank):
     assert total == pytest.approx(zone_area, rel=1e-9)
     gap = hull.difference(shapely.union_all(lay.geometry.values)).area
     assert res.uncovered_m2["Z0"] == pytest.approx(gap, rel=1e-7, abs=1e-6 * zone_area)
-    covered_by_class = {c: hull.intersection(shapely.union_all(lay.geometry[lay["c"] == c].values)).area
-                        for c in lay["c"].unique()}
+    covered_by_class = {
+        c: hull.intersection(shapely.union_all(lay.geometry[lay["c"] == c].values)).area
+        for c in lay["c"].unique()
+    }
     for c, area in _areas(res).items():
         # a class never gets more than its own union; 1e-6 m² is the floating-point resolution of areas
         # computed at 8-digit Gauss-Krüger eastings (two exact methods differ by ~1e-8 m² there)

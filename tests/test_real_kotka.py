@@ -51,8 +51,9 @@ def test_verdicts_on_real_data():
     strict, _ = _run(LayerSpec(OSM_GPKG, "landuse"), "EPSG:3067")
     a = strict.verdicts[0]
     assert a.passes is None and a.reason.startswith("cannot decide, because")
-    assert a.uncovered_area_m2 == pytest.approx(a.zone_area_m2 - (189153.78 + a.unknown_area_m2)
-                                                - _non_construction(strict, "KT-A"), rel=1e-6)
+    assert a.uncovered_area_m2 == pytest.approx(
+        a.zone_area_m2 - (189153.78 + a.unknown_area_m2) - _non_construction(strict, "KT-A"), rel=1e-6
+    )
     # The OSM profile counts untagged land as non-construction land.
     res, _ = _run(LayerSpec(OSM_GPKG, "landuse"), "EPSG:3067", profile="osm")
     by_zone = {v.zone_id: v for v in res.verdicts}
@@ -74,7 +75,7 @@ def test_ellipsoidal_zone_area_matches_qgis():
 
 def test_osm_pbf_reads_the_same_landuse():
     """The raw PBF (multipolygons layer; unparseable relations recorded, not silently dropped)."""
-    res_pbf, qa = _run(LayerSpec(OSM_PBF, None), "EPSG:3067")
+    res_pbf, _qa = _run(LayerSpec(OSM_PBF, None), "EPSG:3067")
     res_gpkg, _ = _run(LayerSpec(OSM_GPKG, "landuse"), "EPSG:3067")
     for a, b in zip(res_pbf.verdicts, res_gpkg.verdicts, strict=True):
         assert a.industrial_area_m2 == pytest.approx(b.industrial_area_m2, rel=1e-6), a.zone_id

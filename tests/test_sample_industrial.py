@@ -32,11 +32,20 @@ def _independent(zones: gpd.GeoDataFrame, landuse: gpd.GeoDataFrame) -> dict[str
     cats = []
     for code in landuse["DLBM"]:
         cls = table.classify(code)
-        cats.append("unknown" if cls is None else "industrial" if cls.industrial
-                    else "other" if cls.construction else "non")
+        cats.append(
+            "unknown"
+            if cls is None
+            else "industrial"
+            if cls.industrial
+            else "other"
+            if cls.construction
+            else "non"
+        )
     cats = np.array(cats)
     union = {c: shapely.union_all(geoms[cats == c]) for c in ("industrial", "other", "non", "unknown")}
-    ind_only = union["industrial"].difference(shapely.union_all([union["other"], union["non"], union["unknown"]]))
+    ind_only = union["industrial"].difference(
+        shapely.union_all([union["other"], union["non"], union["unknown"]])
+    )
     out = {}
     for zid, z in zip(zones["ZONE_ID"], zones.geometry, strict=True):
         ind = z.intersection(ind_only).area
@@ -50,8 +59,14 @@ def sample_run():
     project = load_project(SAMPLE / "project.toml")
     qa = QALog()
     zones, acrs = load_zones(project.layers["zones"], crs=project.crs, qa=qa)
-    res = run_industrial(zones, project.layers["landuse"], analysis_crs=acrs, profile=load_profile("henan"), qa=qa,
-                         as_of=project.as_of)
+    res = run_industrial(
+        zones,
+        project.layers["landuse"],
+        analysis_crs=acrs,
+        profile=load_profile("henan"),
+        qa=qa,
+        as_of=project.as_of,
+    )
     return res, qa
 
 
@@ -94,8 +109,11 @@ def test_gbk_shapefile_copy_gives_the_same_figures(sample_run, tmp_path):
     res, _ = sample_run
     shp = SAMPLE / "shp_gbk"
     assert not (shp / "dltb_2023.cpg").exists()
-    r = CliRunner().invoke(cli, ["industrial", str(shp / "zones.shp"), str(shp / "dltb_2023.shp"), "--json"],
-                           catch_exceptions=False)
+    r = CliRunner().invoke(
+        cli,
+        ["industrial", str(shp / "zones.shp"), str(shp / "dltb_2023.shp"), "--json"],
+        catch_exceptions=False,
+    )
     assert r.exit_code == 0, r.output
     rows = {d["zone_id"]: d for d in map(json.loads, r.stdout.splitlines())}
     for v in res.verdicts:
@@ -114,5 +132,5 @@ def test_sample_zones_from_geographic_coordinates(tmp_path):
     p = tmp_path / "zones_4490.gpkg"
     z.to_file(p)
     qa = QALog()
-    zones, acrs = load_zones(LayerSpec(p, None), qa=qa)
+    _zones, acrs = load_zones(LayerSpec(p, None), qa=qa)
     assert acrs.crs.to_epsg() == 4526 and "zone 38" in acrs.reason

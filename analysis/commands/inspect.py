@@ -6,10 +6,9 @@ from pathlib import Path
 
 import click
 
+from analysis.cli import cli, devzone_errors, echo_json
 from geo.crs import crs_label
 from geo.io import inspect_layer, list_layers
-
-from analysis.cli import cli, devzone_errors, echo_json
 
 
 @cli.command("inspect")
@@ -23,11 +22,24 @@ def inspect_cmd(path: Path, layer: str | None, encoding: str | None, as_json: bo
     names = [layer] if layer else list_layers(path)
     infos = [inspect_layer(path, n, encoding=encoding) for n in names]
     if as_json:
-        echo_json([{"layer": i.layer, "geometry_type": i.geometry_type, "crs": crs_label(i.crs), "count": i.count,
-                    "encoding": i.encoding, "fields": i.fields} for i in infos])
+        echo_json(
+            [
+                {
+                    "layer": i.layer,
+                    "geometry_type": i.geometry_type,
+                    "crs": crs_label(i.crs),
+                    "count": i.count,
+                    "encoding": i.encoding,
+                    "fields": i.fields,
+                }
+                for i in infos
+            ]
+        )
         return
     for i in infos:
-        click.echo(f"{i.layer}: {i.geometry_type}, {i.count} features, CRS {crs_label(i.crs)}"
-                   + (f", encoding {i.encoding}" if i.encoding else ""))
+        click.echo(
+            f"{i.layer}: {i.geometry_type}, {i.count} features, CRS {crs_label(i.crs)}"
+            + (f", encoding {i.encoding}" if i.encoding else "")
+        )
         for name, kind in i.fields.items():
             click.echo(f"    {name}: {kind}")
