@@ -102,9 +102,7 @@ class GeometryRule:
 def _row(check: str, zone: str, feature: object, message: str, geometry: Any, **kw: Any) -> dict[str, Any]:
     sev = "error" if check in ("invalid", "overlap") else "warning"
     row = dict.fromkeys(COLUMNS)
-    row.update(
-        check=check, severity=sev, zone_id=zone, feature=str(feature), message=message, geometry=geometry
-    )
+    row.update(check=check, severity=sev, zone_id=zone, feature=str(feature), message=message, geometry=geometry)
     row.update(kw)
     return row
 
@@ -157,85 +155,41 @@ def _rings(poly: shapely.Polygon) -> Iterator[tuple[int, shapely.LinearRing]]:
     yield from enumerate(poly.interiors, start=1)
 
 
+def _ring_rows(zone: str, feat: object, pi: int, ri: int, ring: Any, rule: GeometryRule) -> list[dict[str, Any]]:
+    """Rows of one ring: a tiny hole, duplicate and spike vertices."""
+    rows = []
+    where = {"part": pi, "ring": ri}
+    if ri > 0:
+        hole = float(shapely.Polygon(ring).area)
+        if hole < rule.min_hole_m2:
+            msg = f"part {pi} hole {ri} has {hole:.2f} m² (< {rule.min_hole_m2:g} m²)"
+            rows.append(_row("tiny_hole", zone, feat, msg, shapely.Polygon(ring), area_m2=hole, **where))
+    coords = np.asarray(ring.coords)
+    dup, spikes = ring_vertex_problems(coords, duplicate_m=rule.duplicate_tolerance_m, spike_deg=rule.spike_angle_deg)
+    for v in dup:
+        msg = f"part {pi} ring {ri} vertex {v} repeats the one before (≤ {rule.duplicate_tolerance_m:g} m)"
+        rows.append(_row("duplicate", zone, feat, msg, shapely.Point(coords[v][:2]), vertex=v, **where))
+    for v, ang in spikes:
+        msg = f"part {pi} ring {ri} vertex {v}: spike, angle {ang:.3f}° (< {rule.spike_angle_deg:g}°)"
+        rows.append(_row("spike", zone, feat, msg, shapely.Point(coords[v][:2]), vertex=v, angle_deg=ang, **where))
+    return rows
+
+
 def _feature_rows(zone: str, feat: object, geom: Any, rule: GeometryRule) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
     if geom is None or geom.is_empty:
         return [_row("invalid", zone, feat, "feature has no geometry", None)]
+    rows: list[dict[str, Any]] = []
     if not shapely.is_valid(geom):
         why = shapely.is_valid_reason(geom)
-        rows.append(
-            _row(
-                "invalid",
-                zone,
-                feat,
-                f"invalid geometry: {why}",
-                reason_location(why) or shapely.point_on_surface(geom),
-            )
-        )
-    polys = polygons_of(geom)
-    for pi, poly in enumerate(polys, start=1):
+        where = reason_location(why) or shapely.point_on_surface(geom)
+        rows.append(_row("invalid", zone, feat, f"invalid geometry: {why}", where))
+    for pi, poly in enumerate(polygons_of(geom), start=1):
         area = float(poly.area)
         if area < rule.min_part_m2:
-            rows.append(
-                _row(
-                    "tiny_part",
-                    zone,
-                    feat,
-                    f"part {pi} has {area:.2f} m² (< {rule.min_part_m2:g} m²)",
-                    poly,
-                    part=pi,
-                    area_m2=area,
-                )
-            )
+            msg = f"part {pi} has {area:.2f} m² (< {rule.min_part_m2:g} m²)"
+            rows.append(_row("tiny_part", zone, feat, msg, poly, part=pi, area_m2=area))
         for ri, ring in _rings(poly):
-            coords = np.asarray(ring.coords)
-            if ri > 0:
-                hole = float(shapely.Polygon(ring).area)
-                if hole < rule.min_hole_m2:
-                    rows.append(
-                        _row(
-                            "tiny_hole",
-                            zone,
-                            feat,
-                            f"part {pi} hole {ri} has {hole:.2f} m² (< {rule.min_hole_m2:g} m²)",
-                            shapely.Polygon(ring),
-                            part=pi,
-                            ring=ri,
-                            area_m2=hole,
-                        )
-                    )
-            dup, spikes = ring_vertex_problems(
-                coords, duplicate_m=rule.duplicate_tolerance_m, spike_deg=rule.spike_angle_deg
-            )
-            for v in dup:
-                rows.append(
-                    _row(
-                        "duplicate",
-                        zone,
-                        feat,
-                        f"part {pi} ring {ri} vertex {v} repeats the one before "
-                        f"(≤ {rule.duplicate_tolerance_m:g} m)",
-                        shapely.Point(coords[v][:2]),
-                        part=pi,
-                        ring=ri,
-                        vertex=v,
-                    )
-                )
-            for v, ang in spikes:
-                rows.append(
-                    _row(
-                        "spike",
-                        zone,
-                        feat,
-                        f"part {pi} ring {ri} vertex {v}: spike, angle {ang:.3f}° "
-                        f"(< {rule.spike_angle_deg:g}°)",
-                        shapely.Point(coords[v][:2]),
-                        part=pi,
-                        ring=ri,
-                        vertex=v,
-                        angle_deg=ang,
-                    )
-                )
+            rows += _ring_rows(zone, feat, pi, ri, ring, rule)
     return rows
 
 
@@ -244,9 +198,7 @@ def _width(g: Any) -> float:
     return 2.0 * float(g.area) / p if p > 0 else 0.0
 
 
-def _pair_rows(
-    zones: list[str], feats: list[object], geoms: np.ndarray, rule: GeometryRule
-) -> list[dict[str, Any]]:
+def _pair_rows(zones: list[str], feats: list[object], geoms: np.ndarray, rule: GeometryRule) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     tree = shapely.STRtree(geoms)
     a, b = tree.query(geoms, predicate="dwithin", distance=rule.adjacency_m)
@@ -284,9 +236,7 @@ def _pair_rows(
 def _gap_rows(zi: str, zj: str, fi: object, gi: Any, gj: Any, rule: GeometryRule) -> list[dict[str, Any]]:
     r = rule.adjacency_m / 2.0
     pair = shapely.union(gi, gj)
-    closed = pair.buffer(r, join_style="mitre", mitre_limit=10.0).buffer(
-        -r, join_style="mitre", mitre_limit=10.0
-    )
+    closed = pair.buffer(r, join_style="mitre", mitre_limit=10.0).buffer(-r, join_style="mitre", mitre_limit=10.0)
     gaps = polygonal(np.array([shapely.difference(closed, pair)], dtype=object))[0]
     rows = []
     eps = 1e-6
@@ -377,9 +327,7 @@ def check_zone_geometry(
     valid[ok] = polygonal(shapely.make_valid(geoms[ok], method="structure", keep_collapsed=False))
     idx = np.flatnonzero(ok)
     rows += _pair_rows([ids[i] for i in idx], [zones.index[i] for i in idx], valid[idx], rule)
-    out = gpd.GeoDataFrame(
-        pd.DataFrame(rows, columns=[*COLUMNS, "geometry"]), geometry="geometry", crs=zones.crs
-    )
+    out = gpd.GeoDataFrame(pd.DataFrame(rows, columns=[*COLUMNS, "geometry"]), geometry="geometry", crs=zones.crs)
     if qa is not None:
         for r in out.itertuples():
             qa.add(

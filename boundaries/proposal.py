@@ -27,6 +27,7 @@ beyond). The proposed polygon is then measured again and judged with the same fu
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -171,11 +172,7 @@ def _neighbourhood(
     The features touching the zone, then, ring by ring up to ``params.addition_depth``, the industrial
     features touching those already taken (a chain of industrial land can be taken in).
     """
-    valid = (
-        landuse
-        if bool(landuse.geometry.is_valid.all())
-        else repair_polygons(landuse, layer="proposal", qa=QALog())
-    )
+    valid = landuse if bool(landuse.geometry.is_valid.all()) else repair_polygons(landuse, layer="proposal", qa=QALog())
     geoms = np.asarray(valid.geometry.values, dtype=object)
     tree = shapely.STRtree(geoms)
     taken = set(tree.query(zone, predicate="dwithin", distance=_REACH_M).tolist())
@@ -243,11 +240,14 @@ def propose_boundary(
     -------
     ProposalResult
     """
-    zid = str(zone.index[0])
-    zgeom = zone.geometry.iloc[0]
+    job = _Job(
+        zone, landuse, table, code_field, controls, rule, constraint_rule, params, others, data, data_date, as_of
+    )
+    zid, zgeom = job.zid, job.geom
     near, outside = _neighbourhood(landuse, zgeom, table, code_field, params)
+    job = dataclasses.replace(job, landuse=near)
     frame = gpd.GeoDataFrame(
-        {"zone_id": [zid, OUTSIDE], "zone_name": [zone["zone_name"].iloc[0], OUTSIDE]},
+        {"zone_id": [zid, OUTSIDE], "zone_name": [job.name, OUTSIDE]},
         geometry=[zgeom, outside],
         index=pd.Index([zid, OUTSIDE], name="zone"),
         crs=zone.crs,
@@ -261,125 +261,128 @@ def propose_boundary(
     rem = removal_candidates(pieces, zid, zgeom, rule, params)
     add_all, notes = addition_candidates(pieces, zgeom, controls, others, params)
     add = add_all[add_all["action"] == "add"]
-    requires = list(rem["requires"]) + [[j + len(rem) for j in r] for r in add["requires"]]
     cand = pd.concat([rem, add], ignore_index=True)
+    requires = list(rem["requires"]) + [[j + len(rem) for j in r] for r in add["requires"]]
     shape = ZoneShape(zgeom, list(cand.geometry.values), list(cand["action"]), params.min_piece_m2)
-    ind_m2, den_m2 = _figures(before, rule)
-    sel = select_pieces(
-        np.where(cand["action"] == "add", cand["area_m2"], 0.0).tolist(),
-        np.where(cand["action"] == "add", cand["area_m2"], -cand["area_m2"]).tolist(),
-        cand["area_m2"].tolist(),
+    sel = _select(job, before, cand, requires, shape)
+    cand["chosen"] = [k in sel.chosen for k in range(len(cand))]
+    listed = pd.concat([cand, add_all[add_all["action"] == "excluded"].assign(chosen=False)], ignore_index=True)
+    if not sel.reaches_target:
+        return _no_solution(job, before, listed, sel, notes)
+    return _proposed(job, before, listed, shape, sel, notes)
+
+
+@dataclass(frozen=True)
+class _Job:
+    """Everything one zone's proposal is made from."""
+
+    zone: gpd.GeoDataFrame
+    landuse: gpd.GeoDataFrame
+    table: CodeTable
+    code_field: str
+    controls: ControlLayers
+    rule: IndustrialRule
+    crule: ConstraintRule
+    params: ProposalRule
+    others: Any
+    data: str
+    data_date: str
+    as_of: dt.date | None
+
+    @property
+    def zid(self) -> str:
+        return str(self.zone.index[0])
+
+    @property
+    def geom(self) -> Any:
+        return self.zone.geometry.iloc[0]
+
+    @property
+    def name(self) -> str:
+        return str(self.zone["zone_name"].iloc[0])
+
+
+def _select(
+    job: _Job, before: ShareVerdict, cand: pd.DataFrame, requires: list[list[int]], shape: ZoneShape
+) -> Selection:
+    ind_m2, den_m2 = _figures(before, job.rule)
+    add = (cand["action"] == "add").to_numpy()
+    area = cand["area_m2"].to_numpy()
+    terms = boundary_terms(
+        list(cand.geometry.values),
+        list(cand["action"]),
+        job.geom.boundary,
+        weight_m2_per_m=job.params.boundary_weight_m2_per_m,
+    )
+    return select_pieces(
+        np.where(add, area, 0.0).tolist(),
+        np.where(add, area, -area).tolist(),
+        area.tolist(),
         industrial_m2=ind_m2,
         denominator_m2=den_m2,
-        threshold=rule.threshold,
+        threshold=job.rule.threshold,
         feasible=shape.feasible,
-        rule=params,
+        rule=job.params,
         requires=requires,
         explain=shape.cuts,
-        boundary=boundary_terms(
-            list(cand.geometry.values),
-            list(cand["action"]),
-            zgeom.boundary,
-            weight_m2_per_m=params.boundary_weight_m2_per_m,
-        ),
-    )
-    cand["chosen"] = [k in sel.chosen for k in range(len(cand))]
-    listed = pd.concat(
-        [cand, add_all[add_all["action"] == "excluded"].assign(chosen=False)], ignore_index=True
-    )
-    return _result(
-        zone,
-        near,
-        table,
-        code_field,
-        controls,
-        rule,
-        constraint_rule,
-        params,
-        before,
-        listed,
-        shape,
-        sel,
-        notes,
-        data,
-        data_date,
-        as_of,
+        boundary=terms,
     )
 
 
-def _result(
-    zone: gpd.GeoDataFrame,
-    near: gpd.GeoDataFrame,
-    table: CodeTable,
-    code_field: str,
-    controls: ControlLayers,
-    rule: IndustrialRule,
-    crule: ConstraintRule,
-    params: ProposalRule,
-    before: ShareVerdict,
-    listed: gpd.GeoDataFrame,
-    shape: ZoneShape,
-    sel: Selection,
-    notes: list[str],
-    data: str,
-    data_date: str,
-    as_of: dt.date | None,
+def _no_solution(
+    job: _Job, before: ShareVerdict, listed: gpd.GeoDataFrame, sel: Selection, notes: list[str]
 ) -> ProposalResult:
-    zid = str(zone.index[0])
-    pieces = _pieces_frame(listed, zone)
-    if not sel.reaches_target:
-        cand = listed[listed["action"].isin(["remove", "add"])]
-        gain = float(
-            (cand["area_m2"] * np.where(cand["action"] == "add", 1 - rule.threshold, rule.threshold)).sum()
-        )
-        ind_m2, den_m2 = _figures(before, rule)
-        need = rule.threshold * den_m2 - ind_m2
-        verdict = (
-            "would reach it, but no choice that keeps one piece without new holes does"
-            if gain >= need
-            else "fall short"
-        )
-        reach = (
-            f"passing needs {need:,.2f} m² more of I − t·D; all candidates together give {gain:,.2f} m² "
-            f"and {verdict} ({len(cand)} candidates: non-industrial land up to "
-            f"{params.removal_depth} ring(s) in from the boundary, industrial land up to "
-            f"{params.addition_depth} parcel(s) out, narrow pieces only along the boundary); R1's "
-            f"shortfall: take in {before.shortfall_add_m2:,.2f} m² or leave out "
-            f"{before.shortfall_remove_m2:,.2f} m²"
-        )
-        reason = "; ".join([f"no proposal: {sel.note}", reach, *notes])
-        return _empty_result(
-            zone,
-            before,
-            "no solution",
-            reason,
-            rule,
-            params,
-            data,
-            as_of,
-            pieces=pieces,
-            sel=sel,
-            n=(int((listed["action"] == "remove").sum()), int((listed["action"] == "add").sum())),
-        )
+    rule, params = job.rule, job.params
+    cand = listed[listed["action"].isin(["remove", "add"])]
+    gain = float((cand["area_m2"] * np.where(cand["action"] == "add", 1 - rule.threshold, rule.threshold)).sum())
+    ind_m2, den_m2 = _figures(before, rule)
+    need = rule.threshold * den_m2 - ind_m2
+    verdict = (
+        "would reach it, but no choice that keeps one piece without new holes does" if gain >= need else "fall short"
+    )
+    reach = (
+        f"passing needs {need:,.2f} m² more of I − t·D; all candidates together give {gain:,.2f} m² "
+        f"and {verdict} ({len(cand)} candidates: non-industrial land up to {params.removal_depth} ring(s) "
+        f"in from the boundary, industrial land up to {params.addition_depth} parcel(s) out, narrow "
+        f"pieces only along the boundary); R1's shortfall: take in {before.shortfall_add_m2:,.2f} m² or "
+        f"leave out {before.shortfall_remove_m2:,.2f} m²"
+    )
+    reason = "; ".join([f"no proposal: {sel.note}", reach, *notes])
+    n = (int((listed["action"] == "remove").sum()), int((listed["action"] == "add").sum()))
+    return _empty_result(
+        job.zone,
+        before,
+        "no solution",
+        reason,
+        rule,
+        params,
+        job.data,
+        job.as_of,
+        pieces=_pieces_frame(listed, job.zone),
+        sel=sel,
+        n=n,
+    )
+
+
+def _proposed(
+    job: _Job, before: ShareVerdict, listed: gpd.GeoDataFrame, shape: ZoneShape, sel: Selection, notes: list[str]
+) -> ProposalResult:
     geom, n_parts, new_holes = shape.build(frozenset(sel.chosen))
     poly = gpd.GeoDataFrame(
-        {"zone_id": [zid], "zone_name": [zone["zone_name"].iloc[0]]},
+        {"zone_id": [job.zid], "zone_name": [job.name]},
         geometry=[geom],
-        index=pd.Index([zid], name="zone"),
-        crs=zone.crs,
+        index=pd.Index([job.zid], name="zone"),
+        crs=job.zone.crs,
     )
     after = judge_industrial_share(
         poly,
-        _measure(poly, near, table, code_field, rule),
-        rule=rule,
-        data=data,
-        data_date=data_date,
-        as_of=as_of,
+        _measure(poly, job.landuse, job.table, job.code_field, job.rule),
+        rule=job.rule,
+        data=job.data,
+        data_date=job.data_date,
+        as_of=job.as_of,
     )[0]
-    cons = check_constraints(poly, controls, rule=crule, as_of=as_of).verdicts[0]
-    chosen = listed[listed["chosen"]]
-    removed = float(chosen.loc[chosen["action"] == "remove", "area_m2"].sum())
-    added = float(chosen.loc[chosen["action"] == "add", "area_m2"].sum())
+    cons = check_constraints(poly, job.controls, rule=job.crule, as_of=job.as_of).verdicts[0]
     reason = "; ".join(
         [
             f"{sel.method}: {sel.note}",
@@ -388,9 +391,28 @@ def _result(
             *notes,
         ]
     )
-    verdict = ProposalVerdict(
-        zone_id=zid,
-        zone_name=str(zone["zone_name"].iloc[0]),
+    verdict = _verdict(job, before, after, cons, sel, listed, (geom, n_parts, new_holes), reason)
+    poly = poly.assign(**{k: v for k, v in verdict.to_row().items() if k not in ("zone_id", "zone_name")})
+    return ProposalResult(verdict, _pieces_frame(listed, job.zone), poly, before, after, cons)
+
+
+def _verdict(
+    job: _Job,
+    before: ShareVerdict,
+    after: ShareVerdict,
+    cons: ConstraintVerdict,
+    sel: Selection,
+    listed: gpd.GeoDataFrame,
+    shape: tuple[Any, int, int],
+    reason: str,
+) -> ProposalVerdict:
+    geom, n_parts, new_holes = shape
+    chosen = listed[listed["chosen"]]
+    removed = float(chosen.loc[chosen["action"] == "remove", "area_m2"].sum())
+    added = float(chosen.loc[chosen["action"] == "add", "area_m2"].sum())
+    return ProposalVerdict(
+        zone_id=job.zid,
+        zone_name=job.name,
         status="proposed",
         method=sel.method,
         method_note=sel.note,
@@ -403,12 +425,12 @@ def _result(
         changed_m2=removed + added,
         zone_area_before_m2=before.zone_area_m2,
         zone_area_after_m2=float(geom.area),
-        perimeter_before_m=float(zone.geometry.iloc[0].length),
+        perimeter_before_m=float(job.geom.length),
         perimeter_after_m=float(geom.length),
         share_before=_share(before),
         share_after=_share(after),
-        basis=rule.denominator,
-        threshold=rule.threshold,
+        basis=job.rule.denominator,
+        threshold=job.rule.threshold,
         passes_after=after.passes,
         constraints_pass_after=cons.passes,
         farmland_overlap_after_m2=cons.farmland_overlap_m2,
@@ -417,13 +439,11 @@ def _result(
         one_piece=n_parts == 1,
         new_holes=new_holes,
         reason=reason,
-        rule_ids=(params.rule_id, rule.rule_id, *cons.rule_ids),
-        source=params.source,
-        data=data,
-        as_of=(as_of or dt.date.today()).isoformat(),
+        rule_ids=(job.params.rule_id, job.rule.rule_id, *cons.rule_ids),
+        source=job.params.source,
+        data=job.data,
+        as_of=(job.as_of or dt.date.today()).isoformat(),
     )
-    poly = poly.assign(**{k: v for k, v in verdict.to_row().items() if k not in ("zone_id", "zone_name")})
-    return ProposalResult(verdict, pieces, poly, before, after, cons)
 
 
 def _pieces_frame(listed: gpd.GeoDataFrame, zone: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
