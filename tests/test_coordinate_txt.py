@@ -249,3 +249,14 @@ def test_not_a_coordinate_file(tmp_path):
     (tmp_path / "y.txt").write_text("[地块坐标]\n4,1,Z,名,面,,,,@\nJ1,1,abc,38590000\n", encoding="utf-8")
     with pytest.raises(DataError, match="line 3"):
         read_boundary_txt(tmp_path / "y.txt")
+
+
+def test_the_datum_and_zone_width_come_from_the_header(tmp_path):
+    # 1980西安坐标系, 3° zone 38 with the prefix → EPSG:2362; a missing 坐标系 is read as CGCS2000 with a QA row
+    p = tmp_path / "xian.txt"
+    p.write_text(WILD.replace("2000国家大地坐标系", "1980西安坐标系"), encoding="gbk")
+    assert read_boundary_txt(p).crs.to_epsg() == 2362
+    p.write_text(WILD.replace("坐标系=2000国家大地坐标系\n", ""), encoding="gbk")
+    qa = QALog()
+    assert read_boundary_txt(p, qa=qa).crs.to_epsg() == 4526
+    assert qa.count("txt_datum") == 1
