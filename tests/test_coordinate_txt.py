@@ -254,9 +254,9 @@ def test_not_a_coordinate_file(tmp_path):
 def test_the_datum_and_zone_width_come_from_the_header(tmp_path):
     # 1980西安坐标系, 3° zone 38 with the prefix → EPSG:2362; a missing 坐标系 is read as CGCS2000 with a QA row
     p = tmp_path / "xian.txt"
-    p.write_text(WILD.replace("2000国家大地坐标系", "1980西安坐标系"), encoding="gbk")
+    p.write_text(WILD.lstrip("\ufeff").replace("2000国家大地坐标系", "1980西安坐标系"), encoding="gbk")
     assert read_boundary_txt(p).crs.to_epsg() == 2362
-    p.write_text(WILD.replace("坐标系=2000国家大地坐标系\n", ""), encoding="gbk")
+    p.write_text(WILD.lstrip("\ufeff").replace("坐标系=2000国家大地坐标系\n", ""), encoding="gbk")
     qa = QALog()
     assert read_boundary_txt(p, qa=qa).crs.to_epsg() == 4526
     assert qa.count("txt_datum") == 1
