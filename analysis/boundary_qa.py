@@ -44,9 +44,7 @@ QA_COLOURS = {
 
 def read_raw_zones(spec: LayerSpec, acrs: AnalysisCRS, *, qa: QALog) -> gpd.GeoDataFrame:
     """Read the zone layer as stored (no repair) and bring it into the analysis CRS (a QA row says so)."""
-    raw = read_layer(
-        spec.path, spec.layer, encoding=spec.encoding, crs=spec.crs, what=f"zone layer {spec.label}"
-    )
+    raw = read_layer(spec.path, spec.layer, encoding=spec.encoding, crs=spec.crs, what=f"zone layer {spec.label}")
     own = require_crs(raw, what=f"zone layer {spec.label}")
     if not own.equals(acrs.crs):
         qa.add(
@@ -176,8 +174,6 @@ def job_boundary_qa(ctx: Context) -> Outputs:
     """The pipeline job: geometry QA of the zone layer as stored (repairs only by ``devzone qa --fix``)."""
     spec = ctx.project.layers["zones"]
     raw = read_raw_zones(spec, ctx.analysis_crs, qa=ctx.qa)
-    run = run_boundary_qa(
-        raw, profile=ctx.profile, qa=ctx.qa, id_field=spec.get("id_field"), layer=spec.label
-    )
+    run = run_boundary_qa(raw, profile=ctx.profile, qa=ctx.qa, id_field=spec.get("id_field"), layer=spec.label)
     ctx.results["geometry_qa"] = run
     return run.outputs()

@@ -130,9 +130,7 @@ class ProposalRun:
         return out
 
     @staticmethod
-    def _add_map(
-        m: folium.Map, pieces: gpd.GeoDataFrame, polys: gpd.GeoDataFrame, zones: gpd.GeoDataFrame
-    ) -> None:
+    def _add_map(m: folium.Map, pieces: gpd.GeoDataFrame, polys: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> None:
         add_layer(
             m,
             zones,
@@ -284,9 +282,7 @@ def job_proposal(ctx: Context) -> Outputs:
         else [str(z) for z in ctx.zones.index]
     )
     if not failing:
-        ctx.qa.add(
-            "proposal", "no zone fails R1: no boundary proposal needed", layer="proposal", severity="info"
-        )
+        ctx.qa.add("proposal", "no zone fails R1: no boundary proposal needed", layer="proposal", severity="info")
         return Outputs()
     con = ctx.results.get("constraints")
     controls = (

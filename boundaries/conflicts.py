@@ -339,9 +339,7 @@ def find_conversions(
     return out[[*cols, "geometry"]]
 
 
-def _changes_in_zone(
-    zone: object, prev: gpd.GeoDataFrame, cur: gpd.GeoDataFrame, rule: ConversionRule
-) -> pd.DataFrame:
+def _changes_in_zone(zone: object, prev: gpd.GeoDataFrame, cur: gpd.GeoDataFrame, rule: ConversionRule) -> pd.DataFrame:
     if prev.empty or cur.empty:
         return pd.DataFrame()
     keys = pd.Index([f"p{i}" for i in range(len(prev))])
@@ -443,22 +441,17 @@ def summarise_conflicts(
         com = mine[mine["kind"] == "commercial"]
         vil = uses[(uses["zone_id"] == str(zid)) & (uses["kind"] == "village")]
         conv = (
-            None
-            if conversions is None
-            else conversions[(conversions["zone_id"] == str(zid)) & conversions["finding"]]
+            None if conversions is None else conversions[(conversions["zone_id"] == str(zid)) & conversions["finding"]]
         )
         reasons = [
             f"{rule.rule_id}: 住宅 {res['area_m2'].sum():,.2f} m² ({len(res)} 宗), 商业 "
             f"{com['area_m2'].sum():,.2f} m² ({len(com)} 宗)" + (f"; {_HOUSING_NOTE}" if len(mine) else "")
         ]
         if conv is None:
-            reasons.append(
-                f"{conversion_rule.rule_id}: cannot decide, because no earlier survey vintage was given"
-            )
+            reasons.append(f"{conversion_rule.rule_id}: cannot decide, because no earlier survey vintage was given")
         else:
             reasons.append(
-                f"{conversion_rule.rule_id}: 工矿仓储转为商住 {conv['area_m2'].sum():,.2f} m² "
-                f"({len(conv)} 处)"
+                f"{conversion_rule.rule_id}: 工矿仓储转为商住 {conv['area_m2'].sum():,.2f} m² ({len(conv)} 处)"
             )
         failed = len(mine) > 0 or (conv is not None and len(conv) > 0)
         passes = False if failed else (None if conv is None else True)

@@ -141,9 +141,7 @@ def dissolve_control(layer: gpd.GeoDataFrame, *, kind: str, label: str, qa: QALo
     """
     valid = repair_polygons(layer, layer=label, qa=qa)
     geoms = np.asarray(valid.geometry.values, dtype=object)
-    merged = (
-        polygonal(np.array([shapely.union_all(geoms)], dtype=object))[0] if len(geoms) else shapely.Polygon()
-    )
+    merged = polygonal(np.array([shapely.union_all(geoms)], dtype=object))[0] if len(geoms) else shapely.Polygon()
     parts = shapely.get_parts(merged)
     parts = parts[shapely.area(parts) > 0]
     doubled = float(shapely.area(geoms).sum() - shapely.area(merged)) if len(geoms) else 0.0
@@ -285,19 +283,14 @@ def _measure(
     pieces = k.pieces if k.pieces is not None else gpd.GeoDataFrame(geometry=[], crs=zones.crs)
     merged = (
         {
-            z: shapely.union_all(
-                np.asarray(pieces.geometry.values[(pieces["zone"] == z).to_numpy()], dtype=object)
-            )
+            z: shapely.union_all(np.asarray(pieces.geometry.values[(pieces["zone"] == z).to_numpy()], dtype=object))
             for z in zones.index
         }
         if len(pieces)
         else {z: shapely.Polygon() for z in zones.index}
     )
     if kind == "urban":
-        geoms = {
-            z: shapely.difference(g, merged[z])
-            for z, g in zip(zones.index, zones.geometry.values, strict=True)
-        }
+        geoms = {z: shapely.difference(g, merged[z]) for z, g in zip(zones.index, zones.geometry.values, strict=True)}
         return inside, _parts_of(geoms, kind, tol)
     return inside, _parts_of(merged, kind, tol)
 
@@ -355,9 +348,7 @@ def check_constraints(
     """
     day = (as_of or dt.date.today()).isoformat()
     tol = rule.tolerance_m2
-    zarea = {
-        z: float(a) for z, a in zip(zones.index, shapely.area(np.asarray(zones.geometry.values)), strict=True)
-    }
+    zarea = {z: float(a) for z, a in zip(zones.index, shapely.area(np.asarray(zones.geometry.values)), strict=True)}
     rows: list[dict[str, Any]] = []
     found: dict[str, dict[object, tuple[float, float, int]]] = {}
     for kind in KINDS:
@@ -375,12 +366,8 @@ def check_constraints(
             # the kernel's figure less the slivers; exactly 0 when no part is a finding (float residue)
             per[z] = (max(total - sliver, 0.0) if n else 0.0, sliver, n)
         found[kind] = per
-    verdicts = [
-        _verdict(z, str(zones.loc[z, "zone_name"]), zarea[z], found, controls, rule, day) for z in zones.index
-    ]
-    return ConstraintResult(
-        verdicts=verdicts, parts=_parts_frame(rows, zones, controls, rule, day), rule=rule
-    )
+    verdicts = [_verdict(z, str(zones.loc[z, "zone_name"]), zarea[z], found, controls, rule, day) for z in zones.index]
+    return ConstraintResult(verdicts=verdicts, parts=_parts_frame(rows, zones, controls, rule, day), rule=rule)
 
 
 def _verdict(

@@ -27,9 +27,7 @@ def _drop_vertices(ring: np.ndarray, rule: GeometryRule) -> tuple[np.ndarray, in
     pts = np.asarray(ring, dtype=float)[:, :2]
     n_dup = n_spike = 0
     while len(pts) >= 4:
-        dup, spikes = ring_vertex_problems(
-            pts, duplicate_m=rule.duplicate_tolerance_m, spike_deg=rule.spike_angle_deg
-        )
+        dup, spikes = ring_vertex_problems(pts, duplicate_m=rule.duplicate_tolerance_m, spike_deg=rule.spike_angle_deg)
         if not dup and not spikes:
             break
         drop = set(dup) if dup else {spikes[0][0]}
@@ -66,14 +64,10 @@ def _fix_one(geom: Any, rule: GeometryRule) -> tuple[Any, list[str]]:
     note: list[str] = []
     if not shapely.is_valid(geom):
         note.append(f"made valid ({shapely.is_valid_reason(geom)})")
-        geom = polygonal(
-            np.array([shapely.make_valid(geom, method="structure", keep_collapsed=False)], dtype=object)
-        )[0]
-    polys = [
-        p
-        for p in (_fix_polygon(p, rule, note) for p in polygons_of(geom))
-        if p is not None and not p.is_empty
-    ]
+        geom = polygonal(np.array([shapely.make_valid(geom, method="structure", keep_collapsed=False)], dtype=object))[
+            0
+        ]
+    polys = [p for p in (_fix_polygon(p, rule, note) for p in polygons_of(geom)) if p is not None and not p.is_empty]
     big = [p for p in polys if p.area >= rule.min_part_m2]
     if big and len(big) < len(polys):
         note.append(
@@ -118,9 +112,7 @@ def fix_zone_geometry(
     """
     fixed = zones.copy()
     log_rows = []
-    needs = set(
-        rows.loc[rows["check"].isin(["invalid", "duplicate", "spike", "tiny_part", "tiny_hole"]), "feature"]
-    )
+    needs = set(rows.loc[rows["check"].isin(["invalid", "duplicate", "spike", "tiny_part", "tiny_hole"]), "feature"])
     ids = dict(zip(rows["feature"], rows["zone_id"], strict=False))
     for feat in zones.index:
         if str(feat) not in needs:
@@ -162,8 +154,6 @@ def fix_zone_geometry(
                 zone=r.zone_id,
                 severity="info",
                 action="repaired" if r.action.startswith("repaired") else "not repaired",
-                area_m2=None
-                if r.area_after_m2 is None or r.area_after_m2 != r.area_after_m2
-                else r.area_after_m2,
+                area_m2=None if r.area_after_m2 is None or r.area_after_m2 != r.area_after_m2 else r.area_after_m2,
             )
     return fixed, log

@@ -66,9 +66,7 @@ class ZoneShape:
         self.zone, self.geoms, self.actions, self.min_piece = zone, geoms, actions, min_piece_m2
         polys = [p for p in shapely.get_parts(zone) if isinstance(p, shapely.Polygon)]
         self.n_parts = len(polys)
-        self.holes = shapely.union_all(
-            [shapely.Polygon(r) for p in polys for r in p.interiors] or [shapely.Polygon()]
-        )
+        self.holes = shapely.union_all([shapely.Polygon(r) for p in polys for r in p.interiors] or [shapely.Polygon()])
         arr = np.asarray(geoms, dtype=object)
         self.tree = shapely.STRtree(arr) if len(arr) else None
         rem = [g for g, a in zip(geoms, actions, strict=True) if a == "remove"]
@@ -94,8 +92,7 @@ class ZoneShape:
                     [
                         r
                         for r in p.interiors
-                        if shapely.Polygon(r).area >= self.min_piece
-                        or shapely.Polygon(r).intersects(self.holes)
+                        if shapely.Polygon(r).area >= self.min_piece or shapely.Polygon(r).intersects(self.holes)
                     ],
                 )
                 for p in parts
@@ -106,11 +103,7 @@ class ZoneShape:
                 for r in p.interiors
                 if shapely.area(shapely.intersection(shapely.Polygon(r), self.holes)) <= self.min_piece
             ]
-            geom = (
-                shapely.MultiPolygon(cleaned)
-                if len(cleaned) > 1
-                else (cleaned[0] if cleaned else shapely.Polygon())
-            )
+            geom = shapely.MultiPolygon(cleaned) if len(cleaned) > 1 else (cleaned[0] if cleaned else shapely.Polygon())
             self._cache[chosen] = (geom, cleaned, new)
         return self._cache[chosen]
 
@@ -129,9 +122,7 @@ class ZoneShape:
             return []
         hits = self.tree.query(g, predicate="dwithin", distance=_EPS_M)
         if within:
-            return [
-                int(k) for k in hits if shapely.area(shapely.intersection(self.geoms[k], g)) > self.min_piece
-            ]
+            return [int(k) for k in hits if shapely.area(shapely.intersection(self.geoms[k], g)) > self.min_piece]
         return [int(k) for k in hits]
 
     def cuts(self, chosen: frozenset[int]) -> list[tuple[list[int], list[int]]]:
@@ -141,9 +132,7 @@ class ZoneShape:
         for hole in new:
             touch = self._near(hole, within=False)
             inside = [k for k in self._near(hole, within=True) if k in chosen and self.actions[k] == "remove"]
-            closing = [
-                k for k in touch if k in chosen and self.actions[k] == "add"
-            ]  # land taken in can close it
+            closing = [k for k in touch if k in chosen and self.actions[k] == "add"]  # land taken in can close it
             border = [k for k in touch if k not in chosen and self.actions[k] == "remove"]
             if inside:
                 out.append((inside + closing, border))
@@ -224,9 +213,7 @@ def rings_from_boundary(
     a, b = shapely.STRtree(geoms).query(geoms, predicate="dwithin", distance=_EPS_M)
     keep = a != b
     a, b = a[keep], b[keep]
-    shared = shapely.length(
-        shapely.intersection(shapely.boundary(geoms[a]), shapely.buffer(geoms[b], _EPS_M))
-    )
+    shared = shapely.length(shapely.intersection(shapely.boundary(geoms[a]), shapely.buffer(geoms[b], _EPS_M)))
     nbrs: list[list[int]] = [[] for _ in range(n)]
     for i, j, c in zip(a, b, shared, strict=True):
         if c >= min_contact_m:
@@ -254,9 +241,7 @@ def removal_candidates(
     r = p[(p["zone"] == zid) & p["category"].isin(cats) & (p["area_m2"] >= params.min_piece_m2)].copy()
     geoms = np.asarray(r.geometry.values, dtype=object)
     perimeter = shapely.length(shapely.boundary(geoms))
-    width = np.where(
-        perimeter > 0, 2.0 * r["area_m2"].to_numpy() / np.where(perimeter > 0, perimeter, 1.0), 0.0
-    )
+    width = np.where(perimeter > 0, 2.0 * r["area_m2"].to_numpy() / np.where(perimeter > 0, perimeter, 1.0), 0.0)
     along = contact_length_m(zone.boundary, geoms) >= _ALONG_SHARE * perimeter
     r = r[(width >= params.min_width_m) | along].reset_index(drop=True)  # no slits cut into the zone
     geoms = np.asarray(r.geometry.values, dtype=object)
@@ -279,15 +264,11 @@ def _renumber(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 def _control_mask(controls: ControlLayers, others: Any) -> tuple[Any, Any]:
     """Return (area never to take in, urban boundary) from the dissolved control layers and other zones."""
     block = [
-        shapely.union_all(np.asarray(g.geometry.values))
-        for g in (controls.farmland, controls.redline)
-        if g is not None
+        shapely.union_all(np.asarray(g.geometry.values)) for g in (controls.farmland, controls.redline) if g is not None
     ]
     if others is not None and not others.is_empty:
         block.append(others)
-    urban = (
-        shapely.union_all(np.asarray(controls.urban.geometry.values)) if controls.urban is not None else None
-    )
+    urban = shapely.union_all(np.asarray(controls.urban.geometry.values)) if controls.urban is not None else None
     return shapely.union_all(block) if block else shapely.Polygon(), urban
 
 
@@ -295,20 +276,14 @@ def _allowed_parts(ind: gpd.GeoDataFrame, block: Any, urban: Any) -> list[dict[s
     rows = []
     for rec in ind.itertuples():
         allowed = shapely.intersection(shapely.difference(rec.geometry, block), urban)
-        parts = [
-            g for g in shapely.get_parts(polygonal(np.array([allowed], dtype=object))[0]) if g.area > _EPS_M
-        ]
+        parts = [g for g in shapely.get_parts(polygonal(np.array([allowed], dtype=object))[0]) if g.area > _EPS_M]
         cut = max(float(rec.geometry.area) - sum(g.area for g in parts), 0.0)
         cut = 0.0 if cut < _EPS_M else cut
         base = {k: v for k, v in rec._asdict().items() if k != "Index"}
-        what = (
-            f"{cut:,.2f} m² in 永久基本农田/生态保护红线/城镇开发边界外/other zones left out" if cut else ""
-        )
+        what = f"{cut:,.2f} m² in 永久基本农田/生态保护红线/城镇开发边界外/other zones left out" if cut else ""
         for i, part in enumerate(parts, start=1):
             note = "; ".join(x for x in ((f"part {i}" if len(parts) > 1 else ""), what) if x)
-            rows.append(
-                {**base, "geometry": part, "area_m2": float(part.area), "excluded_m2": cut, "note": note}
-            )
+            rows.append({**base, "geometry": part, "area_m2": float(part.area), "excluded_m2": cut, "note": note})
         if not parts:
             rows.append(
                 {
@@ -365,14 +340,8 @@ def addition_candidates(
     frame["action"] = np.where(depth > 0, "add", "excluded")
     far = (depth == 0) & (frame["area_m2"] > 0)
     frame.loc[far, "note"] = [
-        (
-            "; ".join(
-                x for x in (n, "not adjacent to the zone (or too small) once the control areas are out") if x
-            )
-        )
+        ("; ".join(x for x in (n, "not adjacent to the zone (or too small) once the control areas are out") if x))
         for n in frame.loc[far, "note"]
     ]
     adds = _renumber(frame[frame["action"] == "add"])
-    return pd.concat(
-        [adds, frame[frame["action"] == "excluded"].assign(requires=None)], ignore_index=True
-    ), []
+    return pd.concat([adds, frame[frame["action"] == "excluded"].assign(requires=None)], ignore_index=True), []

@@ -227,14 +227,10 @@ def solve_exact(
         if feasible(chosen):
             method = "optimal" if status == cp_model.OPTIMAL else "best found"
             proven = max(0.0, (solver.ObjectiveValue() - solver.BestObjectiveBound()) * unit_m2)
-            note = (
-                f"CP-SAT, {n} candidates, {cuts} cut(s) for shapes that were not one piece or had new holes"
-                + (
-                    f"; optimal to within {proven:.2f} m² (the solver's bound)"
-                    if method == "optimal"
-                    else f"; time limit {time_limit_s:g} s reached: not proven optimal, the bound is "
-                    f"{proven:.2f} m² below"
-                )
+            note = f"CP-SAT, {n} candidates, {cuts} cut(s) for shapes that were not one piece or had new holes" + (
+                f"; optimal to within {proven:.2f} m² (the solver's bound)"
+                if method == "optimal"
+                else f"; time limit {time_limit_s:g} s reached: not proven optimal, the bound is {proven:.2f} m² below"
             )
             return Selection(tuple(sorted(chosen)), method, note, cuts, True, proven)
         found = explain(chosen) if explain is not None else []
@@ -278,10 +274,7 @@ def _model(
             model.AddImplication(y, x[k])
             model.AddImplication(y, x[j])
             terms.append(round(w * c) * y)
-        top = (
-            round(w * (sum(abs(v) for v in boundary.linear_m) + sum(abs(c) for _, _, c in boundary.pairs)))
-            + 1
-        )
+        top = round(w * (sum(abs(v) for v in boundary.linear_m) + sum(abs(c) for _, _, c in boundary.pairs))) + 1
         z = model.NewIntVar(0, top, "boundary_growth")
         model.Add(z >= sum(terms))
         objective += z
@@ -334,8 +327,7 @@ def greedy_selection(
             return Selection(
                 tuple(sorted(chosen)),
                 "none",
-                "greedy: no candidate left that keeps one piece "
-                "without new holes, and the threshold is not reached",
+                "greedy: no candidate left that keeps one piece without new holes, and the threshold is not reached",
                 0,
                 False,
             )
@@ -391,10 +383,7 @@ def select_pieces(
         )
         if exact is not None:
             return exact
-        why = (
-            f"no shape that is one piece without new holes within {rule.max_cuts} cuts and "
-            f"{rule.time_limit_s:g} s"
-        )
+        why = f"no shape that is one piece without new holes within {rule.max_cuts} cuts and {rule.time_limit_s:g} s"
     else:
         why = f"{n} candidates > {rule.max_exact_candidates}, the limit for the exact method"
     g = greedy_selection(d_ind_m2, d_den_m2, cost_m2, **kw)

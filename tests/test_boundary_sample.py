@@ -18,9 +18,7 @@ from geo.qa import QALog
 from tests.conftest import SAMPLE
 
 GPKG = SAMPLE / "puyang_sample.gpkg"
-pytestmark = pytest.mark.skipif(
-    not GPKG.exists(), reason="the bundled sample tests/data/sample is not there yet"
-)
+pytestmark = pytest.mark.skipif(not GPKG.exists(), reason="the bundled sample tests/data/sample is not there yet")
 DAY = dt.date(2026, 11, 21)
 PROFILE = load_profile("henan")
 
@@ -55,9 +53,7 @@ def _overlay_area(zones: gpd.GeoDataFrame, other: gpd.GeoDataFrame) -> pd.Series
 def test_constraints_match_overlay_and_dissolve(project, layers):
     proj, zones, acrs, qa = project
     controls = load_controls({k: proj.layers.get(r) for k, r in ROLES.items()}, zones, acrs, qa=qa)
-    verdicts = {
-        v.zone_id: v for v in run_constraints(zones, controls, profile=PROFILE, as_of=DAY).result.verdicts
-    }
+    verdicts = {v.zone_id: v for v in run_constraints(zones, controls, profile=PROFILE, as_of=DAY).result.verdicts}
     z = layers["zones"]
     farm = _overlay_area(z, layers["yjjbnt"])
     red = _overlay_area(z, layers["stbhhx"])
@@ -69,9 +65,7 @@ def test_constraints_match_overlay_and_dissolve(project, layers):
         # figures exclude slivers ≤ 1 m²; the independent totals include them
         assert v.farmland_overlap_m2 + v.farmland_sliver_m2 == pytest.approx(farm[zid], abs=1e-3)
         assert v.redline_overlap_m2 + v.redline_sliver_m2 == pytest.approx(red[zid], abs=1e-3)
-        assert v.outside_urban_boundary_m2 + v.outside_urban_sliver_m2 == pytest.approx(
-            outside[zid], abs=1e-3
-        )
+        assert v.outside_urban_boundary_m2 + v.outside_urban_sliver_m2 == pytest.approx(outside[zid], abs=1e-3)
     # the overlapping farmland polygons count once: summing per-feature intersections would give more
     naive = gpd.overlay(
         z[z["ZONE_ID"] == "PY02"][["geometry"]], _valid(layers["yjjbnt"])[["geometry"]], how="intersection"
@@ -101,18 +95,14 @@ def test_conversions_match_an_independent_overlay(project, layers):
     prev = layers["dltb_2020"]
     cur = _valid(layers["dltb_2023"])
     ind = prev[prev["DLBM"].isin(["0601", "0602", "0603", "0508"])][["BSM", "geometry"]]
-    rc = cur[cur["DLBM"].isin(["05H1", "0701", "0702"])][
-        ["geometry"]
-    ]  # 三调 商业服务业设施, 城镇住宅, 农村宅基地
+    rc = cur[cur["DLBM"].isin(["05H1", "0701", "0702"])][["geometry"]]  # 三调 商业服务业设施, 城镇住宅, 农村宅基地
     zone_union = layers["zones"][["geometry"]].dissolve()
     first = gpd.overlay(ind, rc.dissolve(), how="intersection", keep_geom_type=False)
     first = first[first.area > 0].explode(index_parts=False)
     first = first[first.geom_type == "Polygon"]
     expected = gpd.overlay(first, zone_union, how="intersection", keep_geom_type=False)
     expected = expected[expected.area > 1.0]
-    assert sorted(conv.loc[conv["finding"], "parcel_previous"].astype(int)) == sorted(
-        expected["BSM"].astype(int)
-    )
+    assert sorted(conv.loc[conv["finding"], "parcel_previous"].astype(int)) == sorted(expected["BSM"].astype(int))
     assert conv.loc[conv["finding"], "area_m2"].sum() == pytest.approx(expected.area.sum(), rel=1e-9)
 
 
@@ -123,12 +113,7 @@ def test_zone_geometry_qa_agrees_with_shapely(layers):
     rows = check_zone_geometry(z, rule=GeometryRule.from_profile(PROFILE))
     assert (rows["check"] == "invalid").sum() == int((~z.is_valid).sum())
     geoms = list(z.geometry)
-    close = [
-        (i, j)
-        for i in range(len(geoms))
-        for j in range(i + 1, len(geoms))
-        if geoms[i].distance(geoms[j]) <= 5
-    ]
+    close = [(i, j) for i in range(len(geoms)) for j in range(i + 1, len(geoms)) if geoms[i].distance(geoms[j]) <= 5]
     assert ((rows["check"].isin(["overlap", "gap", "sliver"])).sum() == 0) == (not close)
 
 
@@ -177,8 +162,7 @@ def test_proposal_passes_when_checked_independently(py03, layers):
     chosen = res.pieces[res.pieces["chosen"]]
     assert all(old.intersection(g).area < 1e-3 for g in chosen.loc[chosen["action"] == "add"].geometry)
     assert all(
-        old.intersection(g).area == pytest.approx(g.area)
-        for g in chosen.loc[chosen["action"] == "remove"].geometry
+        old.intersection(g).area == pytest.approx(g.area) for g in chosen.loc[chosen["action"] == "remove"].geometry
     )
     assert poly.area == pytest.approx(old.area - v.removed_m2 + v.added_m2, abs=0.01)
 

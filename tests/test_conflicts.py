@@ -52,9 +52,7 @@ def _zones():
 
 def test_residential_and_commercial_by_parcel():
     z = _zones()
-    res = find_conflicting_uses(
-        z, _measure(CURRENT, z), rule=RULE, data="dltb_2023", data_date="2023-12-31", as_of=DAY
-    )
+    res = find_conflicting_uses(z, _measure(CURRENT, z), rule=RULE, data="dltb_2023", data_date="2023-12-31", as_of=DAY)
     rows = {r.parcel: r for r in res.itertuples()}
     assert set(rows) == {"1", "2", "3"}  # feature ids; the parcel outside the zone is not listed
     assert (rows["1"].code, rows["1"].kind, rows["1"].area_m2, rows["1"].finding) == (
@@ -73,9 +71,9 @@ def test_residential_and_commercial_by_parcel():
     assert rows["1"].area_mu == pytest.approx(4.5)  # 3000 m² × 15 / 10 000
     assert rows["1"].share_of_zone == pytest.approx(0.3)
     assert set(res["rule_id"]) == {"R3"} and set(res["data_date"]) == {"2023-12-31"}
-    assert res.loc[res["parcel"] == "1"].geometry.iloc[0].symmetric_difference(
-        b(50, 0, 80, 100)
-    ).area == pytest.approx(0.0, abs=1e-6)
+    assert res.loc[res["parcel"] == "1"].geometry.iloc[0].symmetric_difference(b(50, 0, 80, 100)).area == pytest.approx(
+        0.0, abs=1e-6
+    )
 
 
 def test_parcel_numbers_from_an_id_field():

@@ -93,9 +93,7 @@ def test_independent_overlay_agrees():
     zones = _zones()
     farm = _layer(*FARMLAND)
     dissolved = farm.dissolve()
-    ov = gpd.overlay(
-        zones[["zone_id", "geometry"]], dissolved[["geometry"]], how="intersection", keep_geom_type=True
-    )
+    ov = gpd.overlay(zones[["zone_id", "geometry"]], dissolved[["geometry"]], how="intersection", keep_geom_type=True)
     expected = ov.assign(a=ov.area).groupby("zone_id")["a"].sum().reindex(zones["zone_id"], fill_value=0.0)
     res = check_constraints(zones, _controls(farmland=FARMLAND), rule=RULE)
     got = [v.farmland_overlap_m2 for v in res.verdicts]

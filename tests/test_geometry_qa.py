@@ -56,9 +56,7 @@ def test_overlap_between_zones():
     assert ov.geometry.iloc[0].symmetric_difference(b(90, 0, 100, 100)).area == pytest.approx(0.0, abs=1e-6)
 
 
-@pytest.mark.parametrize(
-    ("gap_m", "check", "area"), [(2.0, "gap", 200.0), (0.5, "sliver", 50.0), (6.0, None, 0.0)]
-)
+@pytest.mark.parametrize(("gap_m", "check", "area"), [(2.0, "gap", 200.0), (0.5, "sliver", 50.0), (6.0, None, 0.0)])
 def test_gap_and_sliver_between_adjacent_zones(gap_m, check, area):
     rows = _check(("A", b(0, 0, 100, 100)), ("B", b(100 + gap_m, 0, 200, 100)))
     if check is None:  # 6 m apart: beyond the 5 m adjacency distance, not neighbours
@@ -91,10 +89,7 @@ def test_duplicate_and_spike_vertices():
     loc = spike.geometry.iloc[0]
     assert (loc.x - X0, loc.y - Y0) == (pytest.approx(50.0), pytest.approx(120.0))
     # a 10° corner is sharp but above the 5° threshold
-    assert (
-        _check(("A", poly((0, 0), (100, 0), (0, 100 * math.tan(math.radians(10))), (0, 0))))["check"].tolist()
-        == []
-    )
+    assert _check(("A", poly((0, 0), (100, 0), (0, 100 * math.tan(math.radians(10))), (0, 0))))["check"].tolist() == []
 
 
 def test_tiny_part_and_tiny_hole():
@@ -126,9 +121,7 @@ def test_fix_repairs_and_logs_each_change():
         ]
     )
     bow = poly((700, 0), (710, 10), (710, 0), (700, 10), (700, 0))
-    zones = _zones(
-        ("A", spiky), ("B", holed), ("C", bow), ("D", b(95, 200, 195, 300)), ("E", b(0, 200, 100, 300))
-    )
+    zones = _zones(("A", spiky), ("B", holed), ("C", bow), ("D", b(95, 200, 195, 300)), ("E", b(0, 200, 100, 300)))
     rows = check_zone_geometry(zones, rule=RULE)
     qa = QALog()
     fixed, log = fix_zone_geometry(zones, rows, rule=RULE, qa=qa)

@@ -130,9 +130,7 @@ def test_grid_optimum_matches_brute_force():
                 g = g.difference(geom) if act == "remove" else g.union(geom)
             if shapely.get_num_geometries(g) != 1 or len(g.interiors):
                 continue
-            ov = gpd.overlay(
-                lu, gpd.GeoDataFrame(geometry=[g], crs=CRS), how="intersection", keep_geom_type=False
-            )
+            ov = gpd.overlay(lu, gpd.GeoDataFrame(geometry=[g], crs=CRS), how="intersection", keep_geom_type=False)
             ind = ov.loc[ov["DLBM"] == "0601"].area.sum()
             con = ov.loc[ov["DLBM"] != "0101"].area.sum()
             cost = sum(cands[k][1].area for k in combo)
@@ -188,9 +186,7 @@ def test_never_takes_in_controlled_land():
     res = _propose(b(0, 0, 100, 100), lu, controls=controls)
     v = res.verdict
     assert v.added_m2 == pytest.approx(7000.0) and v.removed_m2 == 0.0
-    assert res.polygon.geometry.iloc[0].symmetric_difference(b(0, 0, 100, 170)).area == pytest.approx(
-        0.0, abs=1e-6
-    )
+    assert res.polygon.geometry.iloc[0].symmetric_difference(b(0, 0, 100, 170)).area == pytest.approx(0.0, abs=1e-6)
     assert (v.farmland_overlap_after_m2, v.redline_overlap_after_m2) == (0.0, 0.0)
     assert v.outside_urban_boundary_after_m2 == 0.0  # float residue of the kernel is not a finding
     assert v.share_after == pytest.approx(10_600 / 17_000) and v.passes_after is True
@@ -327,9 +323,7 @@ def test_a_road_is_not_cut_into_the_zone():
     )
     areas = measure_landuse(zone, lu, table=TABLE, qa=QALog())
     pieces = piece_classes(areas)
-    pieces["category"] = pieces["code"].map(
-        areas.breakdown.drop_duplicates("code").set_index("code")["category"]
-    )
+    pieces["category"] = pieces["code"].map(areas.breakdown.drop_duplicates("code").set_index("code")["category"])
     cands = removal_candidates(pieces, "Z", zone.geometry.iloc[0], R1, PARAMS)
     kept = sorted(cands["area_m2"].round(6))
     assert kept == [

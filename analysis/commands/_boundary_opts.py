@@ -27,9 +27,7 @@ def zone_options(fn: Callable[..., Any], *, id_option: str = "--zone-id") -> Cal
     for opt in reversed(
         [
             click.option("--zones-layer", default=None, help="Layer of ZONES (when it has several)."),
-            click.option(
-                id_option, "zone_id_field", default=None, help="Zone id field (default: ZONE_ID, KFQDM, …)."
-            ),
+            click.option(id_option, "zone_id_field", default=None, help="Zone id field (default: ZONE_ID, KFQDM, …)."),
             click.option("--zone-name", default=None, help="Zone name field."),
             click.option(
                 "--crs",
@@ -47,9 +45,7 @@ def zone_options(fn: Callable[..., Any], *, id_option: str = "--zone-id") -> Cal
             click.option(
                 "--encoding", default=None, help="Attribute encoding of Shapefile inputs (default: detected)."
             ),
-            click.option(
-                "--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="Judged-on date."
-            ),
+            click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="Judged-on date."),
         ]
     ):
         fn = opt(fn)
@@ -76,9 +72,7 @@ def control_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 class ZoneArgs:
     """The zones as loaded from the command line, with the run's QA log and date."""
 
-    def __init__(
-        self, zones: gpd.GeoDataFrame, acrs: AnalysisCRS, spec: LayerSpec, qa: QALog, day: dt.date
-    ) -> None:
+    def __init__(self, zones: gpd.GeoDataFrame, acrs: AnalysisCRS, spec: LayerSpec, qa: QALog, day: dt.date) -> None:
         self.zones, self.acrs, self.spec, self.qa, self.day = zones, acrs, spec, qa, day
 
 
@@ -101,9 +95,7 @@ def load_cli_zones(
     return ZoneArgs(zones, acrs, spec, qa, as_of.date() if as_of else dt.date.today())
 
 
-def control_specs(
-    kw: dict[str, Any], *, encoding: str | None, crs_in: str | None
-) -> dict[str, LayerSpec | None]:
+def control_specs(kw: dict[str, Any], *, encoding: str | None, crs_in: str | None) -> dict[str, LayerSpec | None]:
     """Return the control-layer specs by check (``farmland``, ``redline``, ``urban``) from the options."""
     out: dict[str, LayerSpec | None] = {}
     for kind, opt in (("farmland", "farmland"), ("redline", "redline"), ("urban", "urban_boundary")):

@@ -28,9 +28,7 @@ from geo.profile import load_profile
 @click.option("--previous-layer", default=None, help="Layer of --previous.")
 @click.option("--code-field", default=None, help="Land-use code field of both vintages (default: DLBM, …).")
 @click.option("--parcel-field", default=None, help="Parcel number field of LANDUSE (e.g. BSM, TBBH).")
-@click.option(
-    "--scheme", type=click.Choice(list(SCHEMES)), default=None, help="Code scheme (default: from the field)."
-)
+@click.option("--scheme", type=click.Choice(list(SCHEMES)), default=None, help="Code scheme (default: from the field).")
 @zone_options
 @out_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per zone to stdout.")
@@ -70,25 +68,17 @@ def conflicts_cmd(
     prev = (
         None
         if kw["previous"] is None
-        else LayerSpec(
-            kw["previous"], kw["previous_layer"], kw["encoding"], kw["crs_in"], {**opts, "id_field": None}
-        )
+        else LayerSpec(kw["previous"], kw["previous_layer"], kw["encoding"], kw["crs_in"], {**opts, "id_field": None})
     )
-    run = run_conflicts(
-        za.zones, cur, previous=prev, analysis_crs=za.acrs, profile=profile, qa=za.qa, as_of=za.day
-    )
+    run = run_conflicts(za.zones, cur, previous=prev, analysis_crs=za.acrs, profile=profile, qa=za.qa, as_of=za.day)
     if out is not None:
         inputs = (
             ("zones", za.spec.label),
             ("landuse", cur.label),
             *((("landuse_previous", prev.label),) if prev else ()),
         )
-        info = RunInfo(
-            title="开发区冲突用地核查", as_of=za.day, analysis_crs=za.acrs, profile=profile, inputs=inputs
-        )
-        for kind, p in write_outputs(
-            out, run.outputs(), info, za.qa, basemap=basemap, zones=za.zones
-        ).items():
+        info = RunInfo(title="开发区冲突用地核查", as_of=za.day, analysis_crs=za.acrs, profile=profile, inputs=inputs)
+        for kind, p in write_outputs(out, run.outputs(), info, za.qa, basemap=basemap, zones=za.zones).items():
             click.echo(f"{kind}: {p}", err=True)
     for v in run.verdicts:
         if as_json:

@@ -58,12 +58,8 @@ def constraints_cmd(
     run = run_constraints(za.zones, controls, profile=profile, as_of=za.day)
     if out is not None:
         inputs = (("zones", za.spec.label), *((k, s.label) for k, s in specs.items() if s is not None))
-        info = RunInfo(
-            title="开发区三区三线核查", as_of=za.day, analysis_crs=za.acrs, profile=profile, inputs=inputs
-        )
-        for kind, p in write_outputs(
-            out, run.outputs(), info, za.qa, basemap=basemap, zones=za.zones
-        ).items():
+        info = RunInfo(title="开发区三区三线核查", as_of=za.day, analysis_crs=za.acrs, profile=profile, inputs=inputs)
+        for kind, p in write_outputs(out, run.outputs(), info, za.qa, basemap=basemap, zones=za.zones).items():
             click.echo(f"{kind}: {p}", err=True)
     for v in run.result.verdicts:
         if as_json:

@@ -21,19 +21,13 @@ from geo.profile import load_profile
 @click.argument("landuse", type=click.Path(exists=True, path_type=Path))
 @click.option("--landuse-layer", default=None, help="Layer of LANDUSE.")
 @click.option("--code-field", default=None, help="Land-use code field (default: DLBM, GHDLBM, …).")
-@click.option(
-    "--scheme", type=click.Choice(list(SCHEMES)), default=None, help="Code scheme (default: from the field)."
-)
+@click.option("--scheme", type=click.Choice(list(SCHEMES)), default=None, help="Code scheme (default: from the field).")
 @control_options
-@click.option(
-    "--zone-id", "only_zone", multiple=True, help="Only this zone (repeatable; default: every zone)."
-)
+@click.option("--zone-id", "only_zone", multiple=True, help="Only this zone (repeatable; default: every zone).")
 @functools.partial(zone_options, id_option="--zone-id-field")
 @out_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per zone to stdout.")
-@click.option(
-    "--fail-on-violation", is_flag=True, help="Exit 3 when a proposed boundary still fails R1 or R2."
-)
+@click.option("--fail-on-violation", is_flag=True, help="Exit 3 when a proposed boundary still fails R1 or R2.")
 @devzone_errors
 def propose_cmd(
     zones: Path,
@@ -93,9 +87,7 @@ def propose_cmd(
             ("landuse", lspec.label),
             *((k, s.label) for k, s in specs.items() if s is not None),
         )
-        info = RunInfo(
-            title="开发区四至调整建议", as_of=za.day, analysis_crs=za.acrs, profile=profile, inputs=inputs
-        )
+        info = RunInfo(title="开发区四至调整建议", as_of=za.day, analysis_crs=za.acrs, profile=profile, inputs=inputs)
         shown = za.zones.loc[list(only_zone)] if only_zone else za.zones  # the web map opens on them
         for kind, p in write_outputs(out, run.outputs(), info, za.qa, basemap=basemap, zones=shown).items():
             click.echo(f"{kind}: {p}", err=True)

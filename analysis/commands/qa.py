@@ -28,9 +28,7 @@ from geo.qa import QALog
 )
 @zone_options
 @out_options
-@click.option(
-    "--json", "as_json", is_flag=True, help="Print one JSON object per problem (and per repair) to stdout."
-)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per problem (and per repair) to stdout.")
 @click.option("--fail-on-violation", is_flag=True, help="Exit 3 when any problem is found.")
 @devzone_errors
 def qa_cmd(
@@ -50,9 +48,7 @@ def qa_cmd(
     out = prepare_out_dir(out_dir, overwrite=overwrite) if out_dir else None
     qa = QALog()
     spec = LayerSpec(zones, kw["zones_layer"], kw["encoding"], kw["crs_in"], {})
-    raw = read_layer(
-        spec.path, spec.layer, encoding=spec.encoding, crs=spec.crs, what=f"zone layer {spec.label}"
-    )
+    raw = read_layer(spec.path, spec.layer, encoding=spec.encoding, crs=spec.crs, what=f"zone layer {spec.label}")
     require_crs(raw, what=f"zone layer {spec.label}")
     acrs = choose_analysis_crs(raw, crs=kw["crs"], what=f"zone layer {spec.label}")
     if not raw.crs.equals(acrs.crs):
@@ -65,9 +61,7 @@ def qa_cmd(
         )
         raw = raw.to_crs(acrs.crs)
     profile = load_profile(kw["profile_src"])
-    run = run_boundary_qa(
-        raw, profile=profile, qa=qa, id_field=kw["zone_id_field"], layer=spec.label, fix=fix
-    )
+    run = run_boundary_qa(raw, profile=profile, qa=qa, id_field=kw["zone_id_field"], layer=spec.label, fix=fix)
     if out is not None:
         day = kw["as_of"].date() if kw["as_of"] else dt.date.today()
         info = RunInfo(
