@@ -10,6 +10,8 @@ import geopandas as gpd
 import pytest
 import shapely
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import analysis.commands  # noqa: F401  registers the subcommands
 from analysis.cli import cli
@@ -330,3 +332,51 @@ def test_a_road_is_not_cut_into_the_zone():
         2000.0,
         4800.0,
     ]  # the road along the edge (10 x 200) and the housing; not the 1500 m² road
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(
+    areas=st.lists(st.integers(1, 60), min_size=1, max_size=7),
+    kinds=st.lists(st.booleans(), min_size=7, max_size=7),
+    industrial=st.integers(0, 200),
+    others=st.integers(1, 300),
+    forbidden=st.lists(st.tuples(st.integers(0, 6), st.integers(0, 6)), max_size=4),
+)
+def test_exact_selection_equals_brute_force(areas, kinds, industrial, others, forbidden):
+    """CP-SAT with no-good cuts against enumeration of every subset, with an arbitrary 'shape' test."""
+    from boundaries.proposal_solver import solve_exact
+
+    n = len(areas)
+    add = kinds[:n]  # True: industrial land taken in (+a, +a); False: other land left out (0, −a)
+    d_ind = [a if k else 0 for a, k in zip(areas, add, strict=True)]
+    d_den = [a if k else -a for a, k in zip(areas, add, strict=True)]
+    den = industrial + others
+    bad = [(i, j) for i, j in forbidden if i < n and j < n and i != j]
+
+    def feasible(chosen):
+        return not any(i in chosen and j in chosen for i, j in bad)
+
+    best = None
+    for r in range(n + 1):
+        for combo in itertools.combinations(range(n), r):
+            ind = industrial + sum(d_ind[k] for k in combo)
+            d = den + sum(d_den[k] for k in combo)
+            if 5 * ind >= 3 * d and feasible(set(combo)):
+                cost = sum(areas[k] for k in combo)
+                best = cost if best is None else min(best, cost)
+    sel = solve_exact(
+        d_ind,
+        d_den,
+        [float(a) for a in areas],
+        industrial_m2=industrial,
+        denominator_m2=den,
+        threshold=0.6,
+        feasible=feasible,
+        max_cuts=200,
+        gap_m2=1e-4,
+    )
+    if best is None:
+        assert sel is not None and not sel.reaches_target
+    else:
+        assert sel is not None and sel.reaches_target
+        assert sum(areas[k] for k in sel.chosen) == best
