@@ -112,9 +112,7 @@ class DocOptions:
     crs: str | None = None
 
     @classmethod
-    def from_profile(
-        cls, profile: RuleProfile, *, as_of: dt.date | None = None, **overrides: Any
-    ) -> DocOptions:
+    def from_profile(cls, profile: RuleProfile, *, as_of: dt.date | None = None, **overrides: Any) -> DocOptions:
         """Build the options from a profile; keyword overrides (not None) win (e.g. from the CLI)."""
         pts, sizhi = profile.rule("DOC.points"), profile.rule("DOC.sizhi")
         ov = {k: v for k, v in overrides.items() if v is not None}
@@ -177,9 +175,7 @@ def load_named_features(
     frames = {}
     for role, spec in specs.items():
         gdf = load_near(spec, zones, acrs, qa=qa, what=f"{role} layer", pad_m=search_m + 50.0)
-        frames[role] = named_features(
-            {spec.label: gdf}, name_field=name_field or spec.get("name_field"), qa=qa
-        )
+        frames[role] = named_features({spec.label: gdf}, name_field=name_field or spec.get("name_field"), qa=qa)
         frames[role]["role"] = role
     names = gpd.GeoDataFrame(pd.concat(list(frames.values()), ignore_index=True), crs=acrs.crs)
     return names, "; ".join(f"{role}: {spec.label}" for role, spec in specs.items())
@@ -208,13 +204,9 @@ class BoundaryDocsRun:
     def outputs(self) -> Outputs:
         """Return the sheets, GeoPackage layers, map layers and files of the boundary documents."""
         sides = self.sides_frame()
-        sheet_sides = sides.rename(
-            columns={c: f"{SIDE_LABELS[c]} {c}" for c in sides.columns if c in SIDE_LABELS}
-        )
+        sheet_sides = sides.rename(columns={c: f"{SIDE_LABELS[c]} {c}" for c in sides.columns if c in SIDE_LABELS})
         pts = pd.DataFrame(self.points.drop(columns="geometry"))
-        sheet_pts = pts.rename(
-            columns={c: f"{POINT_LABELS[c]} {c}" for c in pts.columns if c in POINT_LABELS}
-        )
+        sheet_pts = pts.rename(columns={c: f"{POINT_LABELS[c]} {c}" for c in pts.columns if c in POINT_LABELS})
         summary = self.summary.copy()
         summary["document_crs"] = crs_label(self.doc_crs)
         summary["document_crs_reason"] = self.doc_crs_reason
@@ -234,9 +226,7 @@ class BoundaryDocsRun:
         return out
 
 
-def _add_map(
-    m: folium.Map, points: gpd.GeoDataFrame, names: gpd.GeoDataFrame | None, sides: pd.DataFrame
-) -> None:
+def _add_map(m: folium.Map, points: gpd.GeoDataFrame, names: gpd.GeoDataFrame | None, sides: pd.DataFrame) -> None:
     if names is not None and len(names):
         used = set(sides["name"].dropna())
         near = names[names["name"].isin(used)]
@@ -250,9 +240,7 @@ def _add_map(
         )
     fg = folium.FeatureGroup(name="界址点 J1…Jn", show=False)
     pts = points[~points["closing"]].to_crs(4326)
-    text = escape_frame(
-        pd.DataFrame(pts.drop(columns="geometry")), ["zone_id", "point", "northing_m", "easting_m"]
-    )
+    text = escape_frame(pd.DataFrame(pts.drop(columns="geometry")), ["zone_id", "point", "northing_m", "easting_m"])
     for (_, t), g in zip(text.iterrows(), pts.geometry, strict=True):
         tip = html.escape(f"{t['zone_id']} ") + t["point"]
         popup = f"{t['point']}<br>X(北) {t['northing_m']}<br>Y(东) {t['easting_m']}"
@@ -382,9 +370,11 @@ def _write_files(
 ) -> None:
     opts = run.options
     frame = run.sides_frame()
+    moved = run.doc_zones is not run.zones
     note = (
-        f"数据：{run.zones_data or '开发区图层'}；坐标系：{run.doc_crs_reason}；"
-        f"制表日期：{opts.header.date}；devzone"
+        f"数据：{run.zones_data or '开发区图层'}"
+        + (f"（坐标由 {crs_label(run.zones.crs)} 转换至 {crs_label(run.doc_crs)}）" if moved else "")
+        + f"；制表日期：{opts.header.date}；devzone"
     )
     for i in range(len(run.doc_zones)):
         z = run.doc_zones.iloc[[i]]
@@ -395,9 +385,8 @@ def _write_files(
         stem = zone_folder_name(zid, "") + suffix
         zp = run.points[run.points["zone_id"] == zid]
         if write_xlsx:
-            fs = frame[frame["zone_id"] == zid][
-                ["side_zh", "text", "point", "northing_m", "easting_m", "name", "distance_m", "reason"]
-            ]
+            cols = ["side_zh", "text", "point", "northing_m", "easting_m", "name", "distance_m", "reason"]
+            fs = frame[frame["zone_id"] == zid][cols].rename(columns={c: SIDE_LABELS[c] for c in cols})
             run.files[f"界址点坐标表 {zid}{suffix}"] = write_points_xlsx(
                 z, zp, folder / f"界址点坐标表_{stem}.xlsx", decimals=opts.decimals, four_sides=fs, note=note
             )
@@ -454,9 +443,7 @@ def job_boundary_docs(ctx: Context) -> Outputs:
             layer=str(ctx.project.path),
             severity="info",
         )
-    names, names_data = load_named_features(
-        specs, ctx.zones, ctx.analysis_crs, search_m=opts.search_m, qa=ctx.qa
-    )
+    names, names_data = load_named_features(specs, ctx.zones, ctx.analysis_crs, search_m=opts.search_m, qa=ctx.qa)
     run = run_boundary_docs(
         ctx.zones,
         options=opts,
