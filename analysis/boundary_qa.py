@@ -7,6 +7,7 @@ repaired zone features and the repair log.
 
 from __future__ import annotations
 
+import functools
 import html
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -86,7 +87,7 @@ class BoundaryQARun:
         if self.fixed is not None and self.log is not None:
             out.sheets["边界修复记录"] = self.log
             out.layers["zones_fixed"] = self.fixed
-        out.map_layers.append(lambda m, r=rows, z=self.raw: self._add_map(m, r, z))
+        out.map_layers.append(functools.partial(self._add_map, rows=rows, zones=self.raw))
         return out
 
     @staticmethod

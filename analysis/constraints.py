@@ -9,6 +9,7 @@ all go through these two functions.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -110,7 +111,9 @@ def load_controls(
 
 
 def _passes_cn(v: object) -> str:
-    return {True: "是", False: "否"}.get(v, "无法判定") if isinstance(v, bool) or v is None else str(v)
+    if v is None:
+        return "无法判定"
+    return ("是" if v else "否") if isinstance(v, bool) else str(v)
 
 
 @dataclass
@@ -139,7 +142,7 @@ class ConstraintRun:
             sheets={"三区三线": sheet, "三区三线重叠": pd.DataFrame(parts.drop(columns="geometry"))},
             layers={"constraint_overlaps": parts, "zones_constraints": zones.reset_index(drop=True)},
         )
-        out.map_layers.append(lambda m, z=zones, p=parts: self._add_map(m, z, p))
+        out.map_layers.append(functools.partial(self._add_map, zones=zones, parts=parts))
         return out
 
     def _add_map(self, m: folium.Map, zones: gpd.GeoDataFrame, parts: gpd.GeoDataFrame) -> None:

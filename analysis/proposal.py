@@ -9,6 +9,7 @@ decided get ``cannot decide`` (fix the data first).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -84,7 +85,9 @@ _LABELS = {
 
 
 def _yes(v: object) -> str:
-    return {True: "是", False: "否"}.get(v, "无法判定") if isinstance(v, bool) or v is None else str(v)
+    if v is None:
+        return "无法判定"
+    return ("是" if v else "否") if isinstance(v, bool) else str(v)
 
 
 @dataclass
@@ -126,7 +129,7 @@ class ProposalRun:
             layers={"proposal_boundaries": poly_gdf, "proposal_pieces": piece_gdf},
         )
         done = self.zones[self.zones.index.astype(str).isin([r.verdict.zone_id for r in self.results])]
-        out.map_layers.append(lambda m, p=piece_gdf, b=poly_gdf, z=done: self._add_map(m, p, b, z))
+        out.map_layers.append(functools.partial(self._add_map, pieces=piece_gdf, polys=poly_gdf, zones=done))
         return out
 
     @staticmethod

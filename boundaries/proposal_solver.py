@@ -212,21 +212,21 @@ def solve_exact(
         solver.parameters.max_time_in_seconds = left
         solver.parameters.num_workers = 1  # deterministic
         solver.parameters.absolute_gap_limit = gap_m2 / unit_m2
-        status = solver.Solve(model)
+        status = solver.solve(model)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             why = (
                 "no choice of the candidates reaches the threshold"
                 if status == cp_model.INFEASIBLE
-                else f"CP-SAT ended with status {solver.StatusName(status)}"
+                else f"CP-SAT ended with status {solver.status_name(status)}"
             )
             if status == cp_model.UNKNOWN:
                 return None
             note = why + (f" among the shapes left after {cuts} cut(s)" if cuts else "")
             return Selection((), "none", note, cuts, False)
-        chosen = frozenset(k for k in range(n) if solver.Value(x[k]))
+        chosen = frozenset(k for k in range(n) if solver.value(x[k]))
         if feasible(chosen):
             method = "optimal" if status == cp_model.OPTIMAL else "best found"
-            proven = max(0.0, (solver.ObjectiveValue() - solver.BestObjectiveBound()) * unit_m2)
+            proven = max(0.0, (solver.objective_value - solver.best_objective_bound) * unit_m2)
             note = f"CP-SAT, {n} candidates, {cuts} cut(s) for shapes that were not one piece or had new holes" + (
                 f"; optimal to within {proven:.2f} m² (the solver's bound)"
                 if method == "optimal"
@@ -235,7 +235,7 @@ def solve_exact(
             return Selection(tuple(sorted(chosen)), method, note, cuts, True, proven)
         found = explain(chosen) if explain is not None else []
         for neg, pos in found or [(sorted(chosen), [k for k in range(n) if k not in chosen])]:
-            model.AddBoolOr([x[k].Not() for k in neg] + [x[k] for k in pos])
+            model.add_bool_or([x[k].negated() for k in neg] + [x[k] for k in pos])
     return None
 
 
@@ -259,26 +259,26 @@ def _model(
     coef = [math.floor((q * d_ind_m2[k] - p * d_den_m2[k]) / unit_m2) for k in range(n)]
     rhs = math.ceil((p * denominator_m2 - q * industrial_m2) / unit_m2)
     model = cp_model.CpModel()
-    x = [model.NewBoolVar(f"x{k}") for k in range(n)]
-    model.Add(sum(c * v for c, v in zip(coef, x, strict=True)) >= rhs)
+    x = [model.new_bool_var(f"x{k}") for k in range(n)]
+    model.add(sum(c * v for c, v in zip(coef, x, strict=True)) >= rhs)
     objective = sum(round(c / unit_m2) * v for c, v in zip(cost_m2, x, strict=True))
     for k, req in enumerate(requires or ()):
         if req:
-            model.AddBoolOr([x[j] for j in req] + [x[k].Not()])
+            model.add_bool_or([x[j] for j in req] + [x[k].negated()])
     if boundary is not None and boundary.weight_m2_per_m > 0:
         w = boundary.weight_m2_per_m / unit_m2
         terms = [round(w * boundary.linear_m[k]) * x[k] for k in range(n)]
         for k, j, c in boundary.pairs:
-            y = model.NewBoolVar(f"y{k}_{j}")
-            model.AddBoolOr([x[k].Not(), x[j].Not(), y])
-            model.AddImplication(y, x[k])
-            model.AddImplication(y, x[j])
+            y = model.new_bool_var(f"y{k}_{j}")
+            model.add_bool_or([x[k].negated(), x[j].negated(), y])
+            model.add_implication(y, x[k])
+            model.add_implication(y, x[j])
             terms.append(round(w * c) * y)
         top = round(w * (sum(abs(v) for v in boundary.linear_m) + sum(abs(c) for _, _, c in boundary.pairs))) + 1
-        z = model.NewIntVar(0, top, "boundary_growth")
-        model.Add(z >= sum(terms))
+        z = model.new_int_var(0, top, "boundary_growth")
+        model.add(z >= sum(terms))
         objective += z
-    model.Minimize(objective)
+    model.minimize(objective)
     return model, x
 
 
@@ -360,13 +360,6 @@ def select_pieces(
     boundary: BoundaryTerms | None = None,
 ) -> Selection:
     """Choose candidates: exact (CP-SAT) up to ``rule.max_exact_candidates``, else the greedy heuristic."""
-    kw = {
-        "industrial_m2": industrial_m2,
-        "denominator_m2": denominator_m2,
-        "threshold": threshold,
-        "feasible": feasible,
-        "requires": requires,
-    }
     n = len(cost_m2)
     if n <= rule.max_exact_candidates:
         exact = solve_exact(
@@ -379,12 +372,25 @@ def select_pieces(
             explain=explain,
             gap_m2=rule.optimality_gap_m2,
             boundary=boundary,
-            **kw,
+            industrial_m2=industrial_m2,
+            denominator_m2=denominator_m2,
+            threshold=threshold,
+            feasible=feasible,
+            requires=requires,
         )
         if exact is not None:
             return exact
         why = f"no shape that is one piece without new holes within {rule.max_cuts} cuts and {rule.time_limit_s:g} s"
     else:
         why = f"{n} candidates > {rule.max_exact_candidates}, the limit for the exact method"
-    g = greedy_selection(d_ind_m2, d_den_m2, cost_m2, **kw)
+    g = greedy_selection(
+        d_ind_m2,
+        d_den_m2,
+        cost_m2,
+        industrial_m2=industrial_m2,
+        denominator_m2=denominator_m2,
+        threshold=threshold,
+        feasible=feasible,
+        requires=requires,
+    )
     return Selection(g.chosen, g.method, f"{g.note}; used because {why}", g.n_cuts, g.reaches_target)
