@@ -106,9 +106,7 @@ def _layers(inp: PrintInputs, zone: gpd.GeoDataFrame, crs: Any, view: shapely.Ge
         ctl = _near(inp.controls.get(kind), crs, view)
         if ctl is not None:
             ls = "dashed" if kind == "urban" else "solid"
-            layers.append(
-                MapLayer(ctl, label, edgecolor=colour, hatch=hatch, linewidth=0.9, linestyle=ls, zorder=3)
-            )
+            layers.append(MapLayer(ctl, label, edgecolor=colour, hatch=hatch, linewidth=0.9, linestyle=ls, zorder=3))
     ov = _near(inp.overlaps, crs, view)
     if ov is not None:
         ov = ov[(ov["zone_id"].astype(str) == zid) & ov.get("finding", True).astype(bool)]
@@ -189,9 +187,7 @@ def _name_layers(names: gpd.GeoDataFrame | None) -> list[MapLayer]:
     return out
 
 
-def _points_to_label(
-    points: gpd.GeoDataFrame | None, zid: str, max_labels: int, crs: Any
-) -> gpd.GeoDataFrame | None:
+def _points_to_label(points: gpd.GeoDataFrame | None, zid: str, max_labels: int, crs: Any) -> gpd.GeoDataFrame | None:
     if points is None:
         return None
     p = points[(points["zone_id"] == zid) & ~points["closing"]]
@@ -392,9 +388,7 @@ def job_printmaps(ctx: Context) -> Outputs:
             zone_ids=tuple(ctx.options.get("zone_ids", ())),
         )
     except DevzoneError as exc:
-        ctx.qa.add(
-            "printmap", f"print maps cannot be drawn, because {exc}", layer="print maps", severity="error"
-        )
+        ctx.qa.add("printmap", f"print maps cannot be drawn, because {exc}", layer="print maps", severity="error")
         return Outputs()
     res["printmaps"] = files
     return Outputs(files=files)

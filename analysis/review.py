@@ -196,9 +196,7 @@ def build_review_package(
             basemap=basemap,
             zones=zone,
         )
-        files.update(
-            {f"{kind} {zid}": p for kind, p in written.items() if kind in ("workbook", "geopackage", "map")}
-        )
+        files.update({f"{kind} {zid}": p for kind, p in written.items() if kind in ("workbook", "geopackage", "map")})
         zone_dirs[zid] = folder
     pkg = ReviewPackage(out_dir=out, files=files, zone_dirs=zone_dirs, context=ctx)
     pkg.index = _write_index(pkg, info)
@@ -246,9 +244,7 @@ def _write_index(pkg: ReviewPackage, info: RunInfo) -> dict[str, Path]:
             *(f"  {p.name}：{d}" for p, d in entries),
         ]
         zone_list = [f"{folder.name} — 文件清单", *verdicts, ""] + [f"{p.name}：{d}" for p, d in entries]
-        (folder / "清单.txt").write_text(
-            "\n".join([*zone_list, "清单.txt：本清单"]) + "\n", encoding="utf-8-sig"
-        )
+        (folder / "清单.txt").write_text("\n".join([*zone_list, "清单.txt：本清单"]) + "\n", encoding="utf-8-sig")
     txt = pkg.out_dir / "清单.txt"
     txt.write_text("\n".join(lines) + "\n", encoding="utf-8-sig")
     page = pkg.out_dir / "index.html"
@@ -272,11 +268,7 @@ def _html(
         )
 
     keys = {Path(v): k for k, v in pkg.files.items()}
-    top = [
-        (p, _describe(p, keys))
-        for p in sorted(pkg.out_dir.iterdir())
-        if p.is_file() and p.name != "index.html"
-    ]
+    top = [(p, _describe(p, keys)) for p in sorted(pkg.out_dir.iterdir()) if p.is_file() and p.name != "index.html"]
     body = [
         f"<h1>{e(head[0])}</h1>",
         *(f"<p>{e(h)}</p>" for h in head[1:]),

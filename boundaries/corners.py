@@ -165,9 +165,7 @@ def named_features(
     for label, gdf in layers.items():
         crs = crs or gdf.crs
         cols = [c for c in gdf.columns if c != gdf.geometry.name]
-        field = find_field(
-            cols, name_field, NAME_FIELDS, what="feature name", option="--name-field", source=label
-        )
+        field = find_field(cols, name_field, NAME_FIELDS, what="feature name", option="--name-field", source=label)
         names = gdf[field].astype(object).where(gdf[field].notna(), "").astype(str).str.strip()
         unnamed = int((names == "").sum())
         if unnamed and qa is not None:
@@ -341,9 +339,7 @@ def _few(names: list[str], sep: str, more: str) -> str:
     return sep.join(names[:3]) + (more.format(len(names)) if len(names) > 3 else "")
 
 
-def _cannot(
-    label: str, search_m: float, through: list[str], short: list[str], share: float
-) -> tuple[str, str]:
+def _cannot(label: str, search_m: float, through: list[str], short: list[str], share: float) -> tuple[str, str]:
     """Return the text and reason of a side that cannot be named (at most three names listed)."""
     if not through and not short:
         return (
@@ -373,9 +369,7 @@ def _pick(
 ) -> SideName:
     if no_layer:
         reason = "cannot name, because no roads, rivers or place-names layer was given"
-        return SideName(
-            side, label, None, None, None, None, f"{label}：无法命名（未提供道路、河流或地名图层）", reason
-        )
+        return SideName(side, label, None, None, None, None, f"{label}：无法命名（未提供道路、河流或地名图层）", reason)
     through = c["through"].astype(bool) if len(c) else pd.Series(dtype=bool)
     short = (~c["point"].astype(bool) & (c["along_m"] < min_along_share * c["side_m"])) if len(c) else through
     pool = c[~through & ~short] if len(c) else c

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import math
 import os
 import shutil
 import subprocess
@@ -31,17 +30,28 @@ import geopandas as gpd
 import matplotlib as mpl
 import numpy as np
 import shapely
-from matplotlib import patheffects
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties, fontManager
 from matplotlib.ft2font import FT2Font
 from matplotlib.lines import Line2D
-from matplotlib.patches import Patch, Polygon, Rectangle
-from pyproj import CRS, Proj, Transformer
+from matplotlib.patches import Patch
+from pyproj import CRS
 
 from geo.errors import DevzoneError
-from geo.gk import gk_zone_of_crs
+from geo.printmap_furniture import (
+    crs_text,
+    draw_grid,
+    draw_north_arrow,
+    draw_points,
+    draw_scale_bar,
+    fit_extent,
+    label_features,
+    meridian_convergence,
+    nice_length,
+    paper_pixels,
+    wrap_text,
+)
 
 __all__ = [
     "FONT_ENV",
@@ -124,24 +134,16 @@ def find_cjk_font() -> Path:
     env = os.environ.get(FONT_ENV, "").strip()
     if env:
         if not Path(env).is_file():
-            msg = (
-                f"{FONT_ENV}={env}: no such font file; point it at a .ttf/.ttc/.otf font with Chinese glyphs"
-            )
+            msg = f"{FONT_ENV}={env}: no such font file; point it at a .ttf/.ttc/.otf font with Chinese glyphs"
             raise DevzoneError(msg)
         if not _covers(env):
-            msg = (
-                f"{FONT_ENV}={env}: this font has no glyphs for Chinese text (e.g. {PROBE_TEXT[:4]}); "
-                f"{_INSTALL_HINT}"
-            )
+            msg = f"{FONT_ENV}={env}: this font has no glyphs for Chinese text (e.g. {PROBE_TEXT[:4]}); {_INSTALL_HINT}"
             raise DevzoneError(msg)
         return Path(env)
     for cand in [*_fontconfig_candidates(), *KNOWN_PATHS]:
         if Path(cand).is_file() and _covers(cand):
             return Path(cand)
-    msg = (
-        "no font with Chinese glyphs found for print maps (matplotlib's default draws boxes); "
-        + _INSTALL_HINT
-    )
+    msg = "no font with Chinese glyphs found for print maps (matplotlib's default draws boxes); " + _INSTALL_HINT
     raise DevzoneError(msg)
 
 
@@ -181,42 +183,6 @@ class MapLayer:
     text_column: str | None = None
     text_size: float = 7.0
     markersize: float = 10.0
-
-
-def paper_pixels(paper_mm: tuple[float, float], dpi: int) -> tuple[int, int]:
-    """Return the pixel size of a page.
-
-    >>> paper_pixels((297, 210), 200)
-    (2339, 1654)
-    """
-    return round(paper_mm[0] / 25.4 * dpi), round(paper_mm[1] / 25.4 * dpi)
-
-
-def nice_length(target: float) -> float:
-    """Return the round length (1, 2, 2.5 or 5 × 10^k) not above ``target``.
-
-    >>> nice_length(730.0), nice_length(0.3), nice_length(2600)
-    (500.0, 0.25, 2500.0)
-    """
-    k = math.floor(math.log10(target))
-    for m in (5.0, 2.5, 2.0, 1.0):
-        if m * 10**k <= target:
-            return m * 10**k
-    return 10.0 ** (k - 1) * 5
-
-
-def _extent(
-    bounds: np.ndarray, box_w: float, box_h: float, margin: float
-) -> tuple[float, float, float, float]:
-    minx, miny, maxx, maxy = bounds
-    w, h = max(maxx - minx, 1.0), max(maxy - miny, 1.0)
-    w, h = w * (1 + 2 * margin), h * (1 + 2 * margin)
-    if w / h < box_w / box_h:
-        w = h * box_w / box_h
-    else:
-        h = w * box_h / box_w
-    cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
-    return cx - w / 2, cx + w / 2, cy - h / 2, cy + h / 2
 
 
 def _draw_layer(ax: object, layer: MapLayer, handles: list, view: shapely.Geometry) -> None:
@@ -282,226 +248,7 @@ def _draw_layer(ax: object, layer: MapLayer, handles: list, view: shapely.Geomet
         if layer.legend:
             handles.append(handle)
     if layer.text_column:
-        _label_features(ax, gdf, layer)
-
-
-def _label_features(ax: object, gdf: gpd.GeoDataFrame, layer: MapLayer) -> None:
-    x0, x1 = ax.get_xlim()
-    y0, y1 = ax.get_ylim()
-    view = shapely.box(x0, y0, x1, y1)
-    halo = [patheffects.withStroke(linewidth=2.2, foreground="white")]
-    for text, group in gdf.groupby(layer.text_column):
-        geom = group.geometry.union_all().intersection(view)
-        if geom.is_empty or not str(text).strip():
-            continue
-        parts = list(getattr(geom, "geoms", [geom]))
-        best = max(parts, key=lambda g: g.length if "Line" in g.geom_type else g.area)
-        angle = 0.0
-        if "Line" in best.geom_type and best.length > 0:
-            mid = best.interpolate(0.5, normalized=True)
-            a = best.interpolate(max(0.0, 0.5 - 0.05), normalized=True)
-            b = best.interpolate(min(1.0, 0.5 + 0.05), normalized=True)
-            angle = math.degrees(math.atan2(b.y - a.y, b.x - a.x))
-            angle = angle - 180 if angle > 90 else angle + 180 if angle < -90 else angle
-        else:
-            mid = best.representative_point() if not best.is_empty else best
-        ax.text(
-            mid.x,
-            mid.y,
-            str(text),
-            fontsize=layer.text_size,
-            rotation=angle,
-            rotation_mode="anchor",
-            ha="center",
-            va="center",
-            color="#222222",
-            path_effects=halo,
-            zorder=layer.zorder + 5,
-            clip_on=True,
-        )
-
-
-_NO_LINE_START = set("，。、；：）」』》！？,.;:)")
-
-
-def _wrap(text: str, width: int) -> list[str]:
-    """Wrap text by display width (a CJK character counts 2), never inside a run of ASCII letters/digits."""
-    import re
-
-    tokens = re.findall(r"[A-Za-z0-9.,:%+\-]+|.", text)
-    lines, cur, w = [], "", 0
-    for tok in tokens:
-        tw = sum(2 if ord(ch) > 0x2E80 else 1 for ch in tok)
-        if w + tw > width and cur and tok not in _NO_LINE_START:
-            lines.append(cur)
-            cur, w = "", 0
-        cur += tok
-        w += tw
-    return [*lines, cur] if cur else lines
-
-
-def _decimals(step_km: float) -> int:
-    for d in range(4):
-        if abs(round(step_km, d) - step_km) < 1e-9:
-            return d
-    return 3
-
-
-def _grid(ax: object, extent: tuple[float, float, float, float], crs: CRS, zone_prefix: int | None) -> None:
-    x0, x1, y0, y1 = extent
-    step = nice_length((x1 - x0) / 4)
-    d = _decimals(step / 1000)
-    xs = np.arange(math.ceil(x0 / step) * step, x1, step)
-    ys = np.arange(math.ceil(y0 / step) * step, y1, step)
-    ax.set_xticks(xs, [f"{v / 1000:.{d}f}" for v in xs], fontsize=7)
-    ax.set_yticks(ys, [f"{v / 1000:.{d}f}" for v in ys], fontsize=7)
-    ax.tick_params(top=True, right=True, direction="in", length=4)
-    ax.grid(True, color="#888888", linewidth=0.4, linestyle=(0, (4, 3)), alpha=0.7, zorder=0.5)
-    east = f"东坐标 Y（km{f'，含带号 {zone_prefix}' if zone_prefix else ''}）"
-    ax.set_xlabel(east, fontsize=8)
-    ax.set_ylabel("北坐标 X（km）", fontsize=8)
-    ax.set_axisbelow(False)
-    _ = crs
-
-
-def _scale_bar(ax: object, extent: tuple[float, float, float, float], paper_width_m: float) -> str:
-    x0, x1, y0, y1 = extent
-    w, h = x1 - x0, y1 - y0
-    length = nice_length(w / 5)
-    bx, by, bh = x0 + 0.04 * w, y0 + 0.045 * h, 0.011 * h
-    ax.add_patch(
-        Rectangle(
-            (bx - 0.015 * w, by - 0.035 * h),
-            length + 0.05 * w,
-            0.095 * h,
-            facecolor="white",
-            edgecolor="#999999",
-            linewidth=0.5,
-            alpha=0.9,
-            zorder=20,
-        )
-    )
-    for i in range(4):
-        ax.add_patch(
-            Rectangle(
-                (bx + i * length / 4, by),
-                length / 4,
-                bh,
-                facecolor="black" if i % 2 == 0 else "white",
-                edgecolor="black",
-                linewidth=0.6,
-                zorder=21,
-            )
-        )
-    unit, div = ("km", 1000.0) if length >= 1000 else ("m", 1.0)
-    for v in (0, length / 2, length):
-        ax.text(bx + v, by - 0.006 * h, f"{v / div:g}", ha="center", va="top", fontsize=6.5, zorder=22)
-    ax.text(bx + length + 0.012 * w, by + bh / 2, unit, ha="left", va="center", fontsize=6.5, zorder=22)
-    scale = w / paper_width_m
-    mag = 10 ** max(0, math.floor(math.log10(scale)) - 2)
-    label = f"1:{round(scale / mag) * mag:,.0f}"
-    ax.text(
-        bx,
-        by + bh + 0.012 * h,
-        f"比例尺 {label}（A4 原大打印）",
-        ha="left",
-        va="bottom",
-        fontsize=6.5,
-        zorder=22,
-    )
-    return label
-
-
-def _north_arrow(ax: object) -> None:
-    cx, y0, y1, hw = 0.94, 0.84, 0.93, 0.018
-    t = ax.transAxes
-    ax.add_patch(
-        Rectangle(
-            (cx - 0.035, y0 - 0.015),
-            0.07,
-            y1 - y0 + 0.075,
-            transform=t,
-            facecolor="white",
-            edgecolor="#999999",
-            linewidth=0.5,
-            alpha=0.9,
-            zorder=24,
-        )
-    )
-    ax.add_patch(
-        Polygon(
-            [(cx, y1), (cx - hw, y0), (cx, y0 + 0.02)],
-            closed=True,
-            transform=t,
-            facecolor="black",
-            edgecolor="black",
-            linewidth=0.8,
-            zorder=25,
-        )
-    )
-    ax.add_patch(
-        Polygon(
-            [(cx, y1), (cx + hw, y0), (cx, y0 + 0.02)],
-            closed=True,
-            transform=t,
-            facecolor="white",
-            edgecolor="black",
-            linewidth=0.8,
-            zorder=25,
-        )
-    )
-    ax.text(
-        cx,
-        y1 + 0.012,
-        "北",
-        transform=t,
-        ha="center",
-        va="bottom",
-        fontsize=10,
-        fontweight="bold",
-        zorder=25,
-        path_effects=[patheffects.withStroke(linewidth=2.5, foreground="white")],
-    )
-
-
-def _crs_text(crs: CRS) -> str:
-    gk = gk_zone_of_crs(crs)
-    epsg = crs.to_epsg()
-    if gk is None:
-        return f"{crs.name}" + (f"（EPSG:{epsg}）" if epsg else "")
-    prefix = "，东坐标含带号" if gk.prefix else ""
-    return (
-        f"{gk.datum_label}，高斯-克吕格投影 {gk.width_deg}° 分带第 {gk.zone} 带（中央经线 "
-        f"{gk.central_meridian_deg:g}°E{prefix}，EPSG:{gk.epsg}）"
-    )
-
-
-def _convergence(crs: CRS, x: float, y: float) -> float | None:
-    try:
-        lon, lat = Transformer.from_crs(crs, crs.geodetic_crs, always_xy=True).transform(x, y)
-        return float(Proj(crs).get_factors(lon, lat).meridian_convergence)
-    except Exception:
-        return None
-
-
-def _points(ax: object, pts: gpd.GeoDataFrame, min_sep: float) -> None:
-    """Mark every point; label them in order, skipping a label closer than ``min_sep`` to one placed."""
-    halo = [patheffects.withStroke(linewidth=2, foreground="white")]
-    ax.scatter(pts.geometry.x, pts.geometry.y, s=6, color="black", zorder=30)
-    placed: list[tuple[float, float]] = []
-    for x, y, label in zip(pts.geometry.x, pts.geometry.y, pts["point"], strict=True):
-        if any(math.hypot(x - px, y - py) < min_sep for px, py in placed):
-            continue
-        placed.append((x, y))
-        ax.annotate(
-            str(label),
-            (x, y),
-            xytext=(3, 3),
-            textcoords="offset points",
-            fontsize=6,
-            zorder=31,
-            path_effects=halo,
-        )
+        label_features(ax, gdf, layer.text_column, size=layer.text_size, zorder=layer.zorder)
 
 
 def draw_print_map(
@@ -574,9 +321,7 @@ def draw_print_map(
     written: dict[str, Path] = {}
     fm_log = logging.getLogger("matplotlib.font_manager")
     level = fm_log.level
-    fm_log.setLevel(
-        logging.ERROR
-    )  # "Failed to find font weight normal … now using 500": single-weight CJK fonts
+    fm_log.setLevel(logging.ERROR)  # "Failed to find font weight normal … now using 500": single-weight CJK fonts
     try:
         caught = _render(
             focus,
@@ -660,7 +405,7 @@ def _compose(
     rect = (0.06, 0.17, 0.62, 0.72)
     ax = fig.add_axes(rect)
     box_w, box_h = fig.get_figwidth() * rect[2], fig.get_figheight() * rect[3]
-    extent = _extent(np.asarray(focus.total_bounds, dtype=float), box_w, box_h, margin)
+    extent = fit_extent(np.asarray(focus.total_bounds, dtype=float), box_w, box_h, margin)
     ax.set_xlim(extent[0], extent[1])
     ax.set_ylim(extent[2], extent[3])
     ax.set_aspect("equal", adjustable="box")
@@ -670,10 +415,10 @@ def _compose(
     ax.set_xlim(extent[0], extent[1])
     ax.set_ylim(extent[2], extent[3])
     if points is not None and len(points):
-        _points(ax, points, min_sep=0.025 * (extent[1] - extent[0]))
-    _grid(ax, extent, crs, zone_prefix)
-    scale = _scale_bar(ax, extent, box_w * 0.0254)
-    _north_arrow(ax)
+        draw_points(ax, points, min_sep=0.025 * (extent[1] - extent[0]))
+    draw_grid(ax, extent, crs, zone_prefix)
+    scale = draw_scale_bar(ax, extent, box_w * 0.0254)
+    draw_north_arrow(ax)
     fig.text(0.5, 0.955, title, ha="center", va="center", fontsize=16, fontweight="bold")
     fig.text(
         0.5,
@@ -700,7 +445,7 @@ def _compose(
     leg.get_frame().set_edgecolor("#999999")
     FigureCanvasAgg(fig)
     box = leg.get_window_extent(fig.canvas.get_renderer()).transformed(panel.transAxes.inverted())
-    lines = [seg for line in info for seg in (_wrap(line, 44) or [""])]
+    lines = [seg for line in info for seg in (wrap_text(line, 44) or [""])]
     panel.text(
         0.0,
         box.y0 - 0.04,
@@ -711,15 +456,13 @@ def _compose(
         linespacing=1.45,
         transform=panel.transAxes,
     )
-    gamma = _convergence(crs, (extent[0] + extent[1]) / 2, (extent[2] + extent[3]) / 2)
+    gamma = meridian_convergence(crs, (extent[0] + extent[1]) / 2, (extent[2] + extent[3]) / 2)
     foot = [
         *footer,
-        f"坐标系：{_crs_text(crs)}；指北针为坐标北（网格北）"
+        f"坐标系：{crs_text(crs)}；指北针为坐标北（网格北）"
         + (f"，图幅中心子午线收敛角 {gamma:+.2f}°" if gamma is not None else "")
         + f"；比例尺 {scale}",
     ]
-    foot = [seg for line in foot for seg in _wrap(line, 230)]
-    fig.text(
-        0.06, 0.02, "\n".join(foot), ha="left", va="bottom", fontsize=6.5, color="#333333", linespacing=1.5
-    )
+    foot = [seg for line in foot for seg in wrap_text(line, 230)]
+    fig.text(0.06, 0.02, "\n".join(foot), ha="left", va="bottom", fontsize=6.5, color="#333333", linespacing=1.5)
     return fig

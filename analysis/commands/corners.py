@@ -91,17 +91,11 @@ def corners_cmd(
     profile = load_profile(kw["profile_src"])
     opts = DocOptions.from_profile(profile, as_of=za.day, search_m=search_m)
     specs = name_specs(names, encoding=kw["encoding"], crs_in=kw["crs_in"])
-    gdf, data = load_named_features(
-        specs, za.zones, za.acrs, search_m=opts.search_m, qa=za.qa, name_field=name_field
-    )
-    run = run_boundary_docs(
-        za.zones, options=opts, qa=za.qa, names=gdf, names_data=data, zones_data=za.spec.label
-    )
+    gdf, data = load_named_features(specs, za.zones, za.acrs, search_m=opts.search_m, qa=za.qa, name_field=name_field)
+    run = run_boundary_docs(za.zones, options=opts, qa=za.qa, names=gdf, names_data=data, zones_data=za.spec.label)
     if out is not None:
         full = run.outputs()
-        part = Outputs(
-            sheets={"四至": full.sheets["四至"]}, layers=dict(full.layers), map_layers=full.map_layers
-        )
+        part = Outputs(sheets={"四至": full.sheets["四至"]}, layers=dict(full.layers), map_layers=full.map_layers)
         info = RunInfo(
             title="开发区四至",
             as_of=za.day,

@@ -21,9 +21,7 @@ from geo.errors import InputError
 )
 @click.option("--zone-id", default=None, help="Zone id of the parcels (default: the file's name).")
 @click.option("--zone-name", default=None, help="Zone name (default: the first parcel's name).")
-@click.option(
-    "--crs", default=None, help="CRS of the coordinates (default: from 坐标系, 几度分带, 带号, Y's prefix)."
-)
+@click.option("--crs", default=None, help="CRS of the coordinates (default: from 坐标系, 几度分带, 带号, Y's prefix).")
 @click.option("--encoding", default=None, help="Text encoding (default: UTF-8, else GB18030).")
 @click.option(
     "--strict-axes",

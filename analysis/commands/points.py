@@ -23,9 +23,7 @@ from geo.profile import load_profile
     help="Encoding of the TXT (default: the profile's, gbk).",
 )
 @click.option("--producer", default=None, help="数据产生单位 in the TXT header.")
-@click.option(
-    "--precision", default=None, help="精度 (survey precision) in the TXT header; empty unless given."
-)
+@click.option("--precision", default=None, help="精度 (survey precision) in the TXT header; empty unless given.")
 @click.option(
     "--doc-crs",
     default=None,
@@ -95,8 +93,6 @@ def points_cmd(
         )
         if out is None:
             for p in pts.itertuples(index=False):
-                click.echo(
-                    f"    {p.point:>5s} 地块{p.parcel} 圈{p.ring}  X {p.northing_m:.3f}  Y {p.easting_m:.3f}"
-                )
+                click.echo(f"    {p.point:>5s} 地块{p.parcel} 圈{p.ring}  X {p.northing_m:.3f}  Y {p.easting_m:.3f}")
     for k, p in run.files.items():
         click.echo(f"{k}: {p}", err=True)

@@ -29,9 +29,7 @@ from geo.maps import BASEMAPS
 )
 @click.option("--zone", "zone_ids", multiple=True, help="Package only this zone (repeatable; default all).")
 @click.option("--producer", default=None, help="数据产生单位 in the coordinate TXT header.")
-@click.option(
-    "--precision", default=None, help="精度 (survey precision) in the TXT header; empty unless given."
-)
+@click.option("--precision", default=None, help="精度 (survey precision) in the TXT header; empty unless given.")
 @click.option(
     "--txt-encoding",
     type=click.Choice(["gbk", "utf-8"]),
@@ -62,9 +60,7 @@ def review_cmd(
     from analysis.review import build_review_package
 
     docs = {
-        k: v
-        for k, v in (("producer", producer), ("precision", precision), ("encoding", txt_encoding))
-        if v is not None
+        k: v for k, v in (("producer", producer), ("precision", precision), ("encoding", txt_encoding)) if v is not None
     }
     pkg = build_review_package(
         project_file,
