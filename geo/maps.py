@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import html
+import json
 import logging
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -166,14 +167,29 @@ def add_layer(
 
 
 def add_legend(m: folium.Map, title: str, items: Mapping[str, str]) -> None:
-    """Add a fixed legend box (label → colour); labels are escaped."""
+    """Add a legend box (label → colour; labels escaped) to the map's legend panel.
+
+    All legends of a map stack in one scrollable panel at the bottom left, each collapsible, so the
+    legends of several checks never cover each other.
+    """
+    root = m.get_root()
+    if not getattr(m, "_devzone_legend_panel", False):
+        root.html.add_child(
+            folium.Element(
+                '<div id="devzone-legends" style="position:fixed;bottom:24px;left:24px;z-index:9999;'
+                'max-height:70vh;overflow-y:auto;display:flex;flex-direction:column;gap:6px"></div>'
+            )
+        )
+        m._devzone_legend_panel = True  # type: ignore[attr-defined]
     rows = "".join(
         f'<div><span style="display:inline-block;width:14px;height:14px;background:{html.escape(c)};'
         f'border:1px solid #555;margin-right:6px"></span>{html.escape(label)}</div>'
         for label, c in items.items()
     )
     box = (
-        f'<div style="position:fixed;bottom:24px;left:24px;z-index:9999;background:white;padding:8px 10px;'
-        f'border:1px solid #999;border-radius:4px;font:12px sans-serif"><b>{html.escape(title)}</b>{rows}</div>'
+        '<details open style="background:white;padding:6px 10px;border:1px solid #999;border-radius:4px;'
+        f'font:12px sans-serif"><summary><b>{html.escape(title)}</b></summary>{rows}</details>'
     )
-    m.get_root().html.add_child(folium.Element(box))
+    text = json.dumps(box, ensure_ascii=False)
+    script = f'document.getElementById("devzone-legends").insertAdjacentHTML("beforeend", {text});'
+    root.html.add_child(folium.Element(f"<script>{script}</script>"))
