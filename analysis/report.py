@@ -29,7 +29,7 @@ from openpyxl.utils import get_column_letter
 from geo.crs import AnalysisCRS
 from geo.errors import InputError
 from geo.io import write_layer
-from geo.maps import base_map
+from geo.maps import base_map, inline_assets
 from geo.profile import RuleProfile
 from geo.qa import QALog
 
@@ -200,6 +200,7 @@ def write_outputs(
     )
     map_path = out_dir / "map.html"
     m.save(str(map_path))
+    map_path.write_text(inline_assets(map_path.read_text(encoding="utf-8")), encoding="utf-8")
     paths["map"] = map_path
     paths.update(outputs.files)
     log.info("wrote %s", ", ".join(str(p) for p in paths.values()))

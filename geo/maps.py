@@ -16,7 +16,9 @@ import html
 import json
 import logging
 import os
+import re
 from collections.abc import Callable, Mapping, Sequence
+from importlib import resources
 from typing import Any
 
 import folium
@@ -35,6 +37,7 @@ __all__ = [
     "base_map",
     "display_copy",
     "escape_frame",
+    "inline_assets",
 ]
 
 log = logging.getLogger(__name__)
@@ -176,7 +179,7 @@ def add_legend(m: folium.Map, title: str, items: Mapping[str, str]) -> None:
     if not getattr(m, "_devzone_legend_panel", False):
         root.html.add_child(
             folium.Element(
-                '<div id="devzone-legends" style="position:fixed;bottom:24px;left:24px;z-index:9999;'
+                '<div id="devzone-legends" style="position:fixed;bottom:52px;left:12px;z-index:9999;'
                 'max-height:70vh;overflow-y:auto;display:flex;flex-direction:column;gap:6px"></div>'
             )
         )
@@ -193,3 +196,32 @@ def add_legend(m: folium.Map, title: str, items: Mapping[str, str]) -> None:
     text = json.dumps(box, ensure_ascii=False)
     script = f'document.getElementById("devzone-legends").insertAdjacentHTML("beforeend", {text});'
     root.html.add_child(folium.Element(f"<script>{script}</script>"))
+
+
+_CDN_TAG = re.compile(
+    r'<script src="(?P<js>https?://[^"]+)"></script>|<link rel="stylesheet" href="(?P<css>https?://[^"]+)"\s*/?>'
+)
+
+
+def _vendor(name: str) -> str:
+    return resources.files("geo.data").joinpath("vendor", name).read_text(encoding="utf-8")
+
+
+def inline_assets(page: str) -> str:
+    """Return a saved folium page that needs no CDN: Leaflet inlined, the unused CDN libraries removed.
+
+    folium links Leaflet, jQuery, Bootstrap and Font Awesome from CDNs, which government intranets often
+    block; devzone's maps use only Leaflet (GeoJSON layers, popups, tooltips, circle markers, the layer
+    control), so Leaflet 1.9.4 (vendored, BSD-2) is written into the page and the rest is dropped. Tile
+    basemaps still need their tile server.
+    """
+
+    def repl(m: re.Match[str]) -> str:
+        url = m.group("js") or m.group("css")
+        if url.endswith("/leaflet.js"):
+            return "<script>/* Leaflet 1.9.4, BSD-2-Clause, inlined */\n" + _vendor("leaflet.js") + "</script>"
+        if url.endswith("/leaflet.css"):
+            return "<style>/* Leaflet 1.9.4 */\n" + _vendor("leaflet.css") + "</style>"
+        return f"<!-- devzone: {html.escape(url)} not needed offline, left out -->"
+
+    return _CDN_TAG.sub(repl, page)

@@ -175,3 +175,16 @@ def test_fail_on_violation_exit_code(files):
     z, lu = files
     r = CliRunner().invoke(cli, ["industrial", str(z), str(lu), "--fail-on-violation"])
     assert r.exit_code == 3
+
+
+def test_map_opens_without_a_cdn(files, tmp_path):
+    """Government intranets block CDNs: Leaflet is inlined and nothing else is fetched from the web."""
+    import re
+
+    z, lu = files
+    out = tmp_path / "out"
+    assert invoke("industrial", str(z), str(lu), "--out", str(out), "--basemap", "none").exit_code == 0
+    page = (out / "map.html").read_text(encoding="utf-8")
+    assert not re.search(r'<script src="https?://', page)
+    assert not re.search(r'<link rel="stylesheet" href="https?://', page)
+    assert "Leaflet 1.9.4" in page and "L.map(" in page
