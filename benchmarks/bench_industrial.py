@@ -400,6 +400,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=1, help="runs per variant (fastest kept)")
     ap.add_argument("--timeout", type=float, default=3600.0, help="seconds per run")
     ap.add_argument("--regenerate", action="store_true", help="rewrite the data files")
+    ap.add_argument("--tag", default="", help="suffix of the result files in _data/ (e.g. before, after)")
     ap.add_argument(
         "--setup-duckdb", action="store_true", help="install DuckDB + spatial in _data/duckdb-venv"
     )
@@ -449,8 +450,9 @@ def main(argv: list[str] | None = None) -> int:
             k: {kk: vv for kk, vv in v.items() if kk not in ("table", "industrial")}
             for k, v in results.items()
         }
-        (DATA / f"results_n{n}_z{args.zones}.json").write_text(json.dumps(slim, indent=1, ensure_ascii=False))
-        (DATA / f"results_n{n}_z{args.zones}.md").write_text(text + "\n")
+        stem = f"results_n{n}_z{args.zones}{'_' + args.tag if args.tag else ''}"
+        (DATA / f"{stem}.json").write_text(json.dumps(slim, indent=1, ensure_ascii=False))
+        (DATA / f"{stem}.md").write_text(text + "\n")
         if problems:
             failed = True
             print(

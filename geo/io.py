@@ -401,19 +401,52 @@ def _read_ogr(p: Path, kwargs: dict[str, Any]) -> gpd.GeoDataFrame:
 
 
 def _read_parquet(p: Path, columns: Sequence[str] | None, mask: shapely.Geometry | None) -> gpd.GeoDataFrame:
-    """Read GeoParquet, filtering by the mask's bbox on the covering column when the file has one."""
+    """Read GeoParquet; with a mask, only the rows whose covering bbox meets one of the mask's parts.
+
+    Index labels are the rows' positions in the file (or the file's own stored index), as for the
+    other formats, so QA rows name the right features.
+    """
     cols = [*columns, "geometry"] if columns else None
     if mask is None:
         return gpd.read_parquet(p, columns=cols)
-    try:
-        gdf = gpd.read_parquet(p, columns=cols, bbox=tuple(mask.bounds))
-    except ValueError:
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    meta = pq.read_schema(p).metadata or {}
+    geo = json.loads(meta.get(b"geo", b"{}"))
+    covering = geo.get("columns", {}).get(geo.get("primary_column", "geometry"), {}).get("covering", {})
+    box = covering.get("bbox")
+    if not box:
         log.info(
             "%s: no bbox covering column; reading the whole file, then filtering (write it with "
             "write_covering_bbox=True to read only what is needed)",
             p,
         )
         gdf = gpd.read_parquet(p, columns=cols)
+        return gdf.iloc[gdf.sindex.query(mask, predicate="intersects")].sort_index()
+    parts = [part.bounds for part in shapely.get_parts(mask)]
+    field = {k: pc.field(tuple(v)) for k, v in box.items()}
+    expr = None
+    for x0, y0, x1, y1 in parts:
+        term = (field["xmin"] <= x1) & (field["xmax"] >= x0) & (field["ymin"] <= y1) & (field["ymax"] >= y0)
+        expr = term if expr is None else expr | term
+    gdf = gpd.read_parquet(p, columns=cols, filters=expr)
+    pandas_meta = json.loads(meta.get(b"pandas", b"{}"))
+    index = pandas_meta.get("index_columns") or [{"kind": "range", "start": 0, "step": 1}]
+    if len(index) == 1 and isinstance(index[0], dict) and index[0].get("kind") == "range":
+        # the same test on the bbox column alone gives the positions of the rows the filter kept
+        bb = pq.read_table(p, columns=[box["xmin"][0]]).column(0).combine_chunks()
+        x0s, y0s, x1s, y1s = (
+            bb.field(box[k][1]).to_numpy(zero_copy_only=False) for k in ("xmin", "ymin", "xmax", "ymax")
+        )
+        hit = np.zeros(len(x0s), dtype=bool)
+        for x0, y0, x1, y1 in parts:
+            hit |= (x0s <= x1) & (x1s >= x0) & (y0s <= y1) & (y1s >= y0)
+        pos = np.flatnonzero(hit)
+        if len(pos) != len(gdf):
+            msg = f"{p}: the bbox filter kept {len(gdf)} rows but the bbox column says {len(pos)}"
+            raise DataError(msg)
+        gdf.index = pd.Index(index[0].get("start", 0) + index[0].get("step", 1) * pos, name=gdf.index.name)
     return gdf.iloc[gdf.sindex.query(mask, predicate="intersects")].sort_index()
 
 

@@ -269,3 +269,10 @@ def test_fast_read_equals_one_masked_read(tmp_path):
     assert got.index.is_monotonic_increasing and got.index.is_unique
     assert 0 < len(got) < n / 2
     assert math.isclose(got["TBMJ"].sum(), want["TBMJ"].sum())
+    # the GeoParquet copy: the same features, labelled by their row positions (GPKG fids start at 1)
+    pq_path = tmp_path / "lu.parquet"
+    gdf.to_parquet(pq_path, write_covering_bbox=True, row_group_size=500)
+    from_pq = read_layer(pq_path, mask=mask)
+    np.testing.assert_array_equal(from_pq.index.to_numpy(), got.index.to_numpy() - 1)
+    np.testing.assert_array_equal(from_pq["TBMJ"].to_numpy(), got["TBMJ"].to_numpy())
+    assert shapely.equals_exact(from_pq.geometry.values, got.geometry.values, 0).all()
