@@ -30,9 +30,7 @@ def _load_spatial(con: object) -> str:
     except ImportError:
         errors.append("no duckdb-extension-spatial package")
     else:
-        path = (
-            Path(pkg.__file__).parent / "extensions" / f"v{duckdb.__version__}" / "spatial.duckdb_extension"
-        )
+        path = Path(pkg.__file__).parent / "extensions" / f"v{duckdb.__version__}" / "spatial.duckdb_extension"
         if path.exists():
             con.sql(f"LOAD '{path}'")
             return f"duckdb-extension-spatial package ({path.name} for v{duckdb.__version__})"

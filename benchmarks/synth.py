@@ -128,14 +128,8 @@ def tessellation(
     t = np.arange(1, k + 1) / (k + 1)
     # horizontal edges P[r, c] -> P[r, c+1] (rows 0..ny), wiggled in y; vertical edges P[r, c] -> P[r+1, c]
     hx = X[:, :-1, None] + (X[:, 1:] - X[:, :-1])[..., None] * t
-    hy = (
-        Y[:, :-1, None]
-        + (Y[:, 1:] - Y[:, :-1])[..., None] * t
-        + rng.uniform(-0.06, 0.06, (ny + 1, nx, k)) * cell_m
-    )
-    vx = (
-        X[:-1, :, None] + (X[1:] - X[:-1])[..., None] * t + rng.uniform(-0.06, 0.06, (ny, nx + 1, k)) * cell_m
-    )
+    hy = Y[:, :-1, None] + (Y[:, 1:] - Y[:, :-1])[..., None] * t + rng.uniform(-0.06, 0.06, (ny + 1, nx, k)) * cell_m
+    vx = X[:-1, :, None] + (X[1:] - X[:-1])[..., None] * t + rng.uniform(-0.06, 0.06, (ny, nx + 1, k)) * cell_m
     vy = Y[:-1, :, None] + (Y[1:] - Y[:-1])[..., None] * t
 
     def ring(px: np.ndarray, ph: np.ndarray, pv: np.ndarray) -> np.ndarray:
@@ -171,9 +165,7 @@ def _star(cx: float, cy: float, radius: float, rng: np.random.Generator, m: int 
     for h in range(2, 8):
         rho += rng.uniform(0, 0.12) * np.cos(h * theta + rng.uniform(0, 2 * np.pi))
     rho *= 1 + rng.uniform(-0.015, 0.015, m)
-    return shapely.Polygon(
-        np.column_stack([cx + radius * rho * np.cos(theta), cy + radius * rho * np.sin(theta)])
-    )
+    return shapely.Polygon(np.column_stack([cx + radius * rho * np.cos(theta), cy + radius * rho * np.sin(theta)]))
 
 
 def zones(
@@ -239,9 +231,7 @@ def parcels(
         w = np.array(list(mix.values()), dtype=float)
         codes[mask] = rng.choice(keys, size=int(mask.sum()), p=w / w.sum())
     ids = pd.Series(np.arange(1, n + 1)).astype(str).str.zfill(10)
-    village = np.floor((cx - extent[0]) / 2000).astype(int) * 100 + np.floor((cy - extent[1]) / 2000).astype(
-        int
-    )
+    village = np.floor((cx - extent[0]) / 2000).astype(int) * 100 + np.floor((cy - extent[1]) / 2000).astype(int)
     gdf = gpd.GeoDataFrame(
         {
             "BSM": ("410928" + ids).to_numpy(),
