@@ -379,7 +379,8 @@ def _read_ogr(p: Path, kwargs: dict[str, Any]) -> gpd.GeoDataFrame:
     info = pyogrio.read_info(p, layer=kwargs["layer"], encoding=kwargs.get("encoding"))
     kw = dict(kwargs)
     enc = str(kw.get("encoding") or "UTF-8").upper().replace("-", "").replace("_", "")
-    if enc == "UTF8" and set(info["ogr_types"]) <= _ARROW_SAFE:
+    arrow_ok = pyogrio.__gdal_version__ >= (3, 8, 0) and "ogr_types" in info  # pyogrio ≥ 0.10, its wheels
+    if arrow_ok and enc == "UTF8" and set(info["ogr_types"]) <= _ARROW_SAFE:
         kw["use_arrow"] = True
         kw["batch_size"] = 8000  # GDAL's default 65 536-row batches cost ~100 MB more at the peak
     mask = kw.pop("mask", None)
@@ -389,7 +390,7 @@ def _read_ogr(p: Path, kwargs: dict[str, Any]) -> gpd.GeoDataFrame:
     scattered = (
         len(parts) > 1
         and shapely.get_type_id(mask) == 6
-        and bool(info["capabilities"].get("fast_spatial_filter"))
+        and bool(info.get("capabilities", {}).get("fast_spatial_filter"))
         and shapely.area(mask) < 0.5 * shapely.area(shapely.envelope(mask))
     )
     if not scattered:
