@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import itertools
 import json
 import math
 import os
@@ -41,6 +42,8 @@ import pandas as pd
 import pyogrio
 import rasterio
 import rasterio.features
+import scipy.sparse
+import scipy.sparse.csgraph
 import shapely
 import shapely.ops
 from shapely import affinity
@@ -2813,6 +2816,142 @@ def build_facilities(L, villages, vgeom, net):
     return gdf(rows, geoms)
 
 
+# ----------------------------------------------------------------------------------------------------------
+# 10b. Rural roads (村道) and links, drawn after every other layer
+# ----------------------------------------------------------------------------------------------------------
+# Added to the `roads` layer only, deterministically (no random draws), after everything else is built, so
+# no other layer changes. Without them the street grids of the zones were islands and villages and sites
+# lay 0.5-2.5 km from the nearest road, so road distances came out 2-3x the straight ones.
+STREET_LINK_M = 900.0  # a street-grid end is carried on along its direction at most this far
+RURAL_LINK_M = 1600.0  # a rural road cut short of a town or zone: the same, at most this far
+SPUR_MIN_M = 100.0  # a village or site farther than this from every road gets an access road (进村路)
+OVERSHOOT_M = 1.0  # links cross the road they join by 1 m, so noding at intersections joins them exactly
+END_JOINED_M = 10.0  # a line end this close to another road already meets it
+
+
+def _unit(v):
+    return v / math.hypot(float(v[0]), float(v[1]))
+
+
+def _line_ends(line):
+    c = np.asarray(line.coords)
+    return [(c[0], _unit(c[0] - c[1])), (c[-1], _unit(c[-1] - c[-2]))]
+
+
+def _ray_hit(p, d, lines, tree, skip, max_m):
+    """Distance along the ray from p in direction d to the first line it meets (beyond 1 m), or None."""
+    ray = LineString([p, p + d * max_m])
+    best = None
+    for k in tree.query(ray, predicate="intersects"):
+        if int(k) == skip:
+            continue
+        for q in shapely.get_coordinates(ray.intersection(lines[int(k)])):
+            t = float(np.dot(q - p, d))
+            if t > 1.0 and (best is None or t < best):
+                best = t
+    return best
+
+
+def _link(a, b, over_a=False):
+    """Straight road from a to b, carried OVERSHOOT_M past b (and past a too when over_a)."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    d = _unit(b - a)
+    return LineString([a - d * OVERSHOOT_M if over_a else a, b + d * OVERSHOOT_M])
+
+
+def road_components(lines, tol_m=0.01):
+    """Connected part of each line: lines meet where they cross or come within tol_m (union-find)."""
+    parent = list(range(len(lines)))
+
+    def find(i):
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for a, b in zip(*STRtree(lines).query(lines, predicate="dwithin", distance=tol_m), strict=True):
+        parent[find(int(a))] = find(int(b))
+    return [find(i) for i in range(len(lines))]
+
+
+def rural_roads(S, out):
+    """村道 and links, in local metres: (kind of link, line) in a fixed order.
+
+    1. the rural road grid that is already in dltb_2023 as 1006 strips (it stopped 80 m short of every town
+       and zone);
+    2. each outer end of a town or zone street grid, and each end of a rural road short of a town or zone,
+       carried on along its direction to the first road it meets (at most STREET_LINK_M or RURAL_LINK_M;
+       a rural-road end that meets none joins the nearest road straight);
+    3. any part of the network still apart joined to the largest part by the shortest straight link;
+    4. an access road (进村路) from each village and each candidate site farther than SPUR_MIN_M from
+       every road: from the point on its surface (shapely point_on_surface, as devzone snaps it) straight
+       to the nearest road.
+    The railway is not a road; links may cross it (level crossings) and rivers (bridges).
+    """
+    net, villages = S["net"], S["villages"]
+    base, level = [], []
+    for f in net:
+        if f["level"] in ("main", "street", "rural") and f["kind"] != "rail":
+            x = f["line"].intersection(BOX)
+            for q in getattr(x, "geoms", [x]):
+                if q.geom_type == "LineString" and q.length > 0:
+                    base.append(q)
+                    level.append(f["level"])
+    tree = STRtree(base)
+    back = lambda gm: shapely.transform(gm, lambda xy: xy - np.array([E0, N0]))  # noqa: E731
+    vil = [(r.CUN_ID, back(r.geometry)) for r in out["villages"].itertuples()]
+    vtree = STRtree([v["poly"] for v in villages])
+    edge = BOX.exterior
+    new = [("rural", q) for q, lv in zip(base, level, strict=True) if lv == "rural"]
+    for i, (q, lv) in enumerate(zip(base, level, strict=True)):
+        if lv == "main":
+            continue
+        for p, d in _line_ends(q):
+            pt = Point(p)
+            if lv == "street":
+                k = int(vtree.query_nearest(pt)[0])
+                if pt.distance(villages[k]["poly"]) < 75:  # a street stopping at a village leads into it
+                    new.append(("village", LineString([p, shapely.point_on_surface(vil[k][1])])))
+                    continue
+            if lv == "rural" and pt.distance(edge) < 1:  # the rural road leaves the study area
+                continue
+            near = [int(k) for k in tree.query(pt, predicate="dwithin", distance=END_JOINED_M) if int(k) != i]
+            if near:
+                continue
+            t = _ray_hit(p, d, base, tree, i, STREET_LINK_M if lv == "street" else RURAL_LINK_M)
+            if t is not None:
+                new.append(("link", _link(p, p + d * t)))
+            elif lv == "rural":
+                cand = [int(k) for k in tree.query(pt, predicate="dwithin", distance=RURAL_LINK_M) if int(k) != i]
+                if cand:
+                    k = min(cand, key=lambda k: (pt.distance(base[k]), k))
+                    q2 = shapely.shortest_line(pt, base[k])
+                    new.append(("link", _link(p, shapely.get_coordinates(q2)[1])))
+    lines = base + [q for _, q in new]
+    while True:
+        comp = road_components(lines)
+        sizes = defaultdict(float)
+        for c, ln in zip(comp, lines, strict=True):
+            sizes[c] += ln.length
+        if len(sizes) == 1:
+            break
+        big = max(sizes, key=lambda c: (sizes[c], -c))
+        small = min((c for c in sizes if c != big), key=lambda c: (sizes[c], c))
+        a = shapely.union_all([ln for c, ln in zip(comp, lines, strict=True) if c == small])
+        b = shapely.union_all([ln for c, ln in zip(comp, lines, strict=True) if c == big])
+        pa, pb = shapely.get_coordinates(shapely.shortest_line(a, b))
+        new.append(("link", _link(pa, pb, over_a=True)))
+        lines.append(new[-1][1])
+    tree = STRtree(lines)
+    spurs = []
+    for gm in [gm for _, gm in vil] + [back(gm) for gm in out["sites"].geometry]:
+        pt = shapely.point_on_surface(gm)
+        k = int(tree.query_nearest(pt)[0])
+        if pt.distance(lines[k]) > SPUR_MIN_M:
+            spurs.append(("spur", _link(pt.coords[0], shapely.get_coordinates(shapely.shortest_line(pt, lines[k]))[1])))
+    return new + spurs
+
+
 def choose_exceptions(S):
     """Parcels whose land-cover pixels contradict the records (and the one hidden under a cloud)."""
     g = rng(20)
@@ -3369,6 +3508,7 @@ def check(S):
 
     # --- roads/rivers on every side of every zone part
     lines = pd.concat([R["roads"][["NAME", "geometry"]], R["rivers"][["NAME", "geometry"]]])
+    lines = lines[lines.NAME.notna() & (lines.NAME.astype(str).str.strip() != "")]  # 村道 have no name
     F["sides"] = {}
     for z, zg in zones.geometry.items():
         for k, part in enumerate(zg.geoms):
@@ -3414,6 +3554,8 @@ def check(S):
         partial,
     )
     st = R["sites"].set_index("SITE_ID")
+    water = d23.geometry.values[d23.DLBM.str.startswith("11").values & (d23.DLBM != "1109").values]
+    water = shapely.make_valid(water)
     F["sites"] = {}
     for sid, gm in st.geometry.items():
         F["sites"][sid] = {
@@ -3423,17 +3565,25 @@ def check(S):
             "in_zone": bool(gm.intersection(z_all).area > 1),
             "on_farmland_m2": round(shapely.union_all(jg).intersection(gm).area, 2),
             "on_redline_m2": round(gm.intersection(red).area, 2),
+            "on_water_m2": round(shapely.union_all(water).intersection(gm).area, 2),
         }
-    good = [
+    free = [
         s
         for s, v in F["sites"].items()
         if v["in_planning_area"] and not v["in_zone"] and v["on_farmland_m2"] == 0 and v["on_redline_m2"] == 0
     ]
+    assert set(free) == {"S1", "S2", "S3", "S4", "S8"}
+    good = [s for s in free if F["sites"][s]["capacity"] >= MIN_COMMUNITY and F["sites"][s]["on_water_m2"] == 0]
     F["sites_eligible"] = good
-    assert set(good) == {"S1", "S2", "S3", "S4", "S8"}
-    assert sum(1 for s in good if F["sites"][s]["capacity"] >= 5000) >= 2
+    assert good == ["S1", "S2", "S8"], good  # S3 (3,500) and S4 (4,799) are too small for 5,000 people
     assert F["sites"]["S5"]["on_farmland_m2"] > 0 and F["sites"]["S6"]["in_zone"]
     assert not F["sites"]["S7"]["in_planning_area"]
+    assert all(v["on_water_m2"] == 0 for v in F["sites"].values())  # no site holds water (no pond 1104 either)
+    F["pewg_in_zones_m2"] = {
+        z: round(ap.difference(shapely.union_all(sp.geometry.values)).intersection(zg).area, 2)
+        for z, zg in zones.geometry.items()
+    }
+    check_relocation(R, F, z_all)
 
     # --- tables
     rec = pd.read_excel(HERE / "supply_records.xlsx", sheet_name="供地台账", dtype={"行业代码": str})
@@ -3512,6 +3662,147 @@ def check(S):
     zs = pyogrio.read_dataframe(SHP_DIR / "zones.shp", encoding="cp936")
     assert list(zs.ZONE_NAME) == list(R["zones"].ZONE_NAME)
     return F
+
+
+# ----------------------------------------------------------------------------------------------------------
+# 13b. Road network and the designed relocation result (R7), worked out here without devzone
+# ----------------------------------------------------------------------------------------------------------
+REACH_M = 10_000.0  # R7 max_distance_m of the henan profile: a village is not sent farther
+MIN_COMMUNITY = 5000  # seed 004 九(二十四)：安置社区人口规模应在5000人以上
+M2_PER_PERSON = 100.0  # 河南省新型农村社区规划建设导则：人均建设用地不超过100 m²
+
+
+class RoadGraph:
+    """Road lines noded where they cross; a point enters the network at the nearest point of the nearest
+    segment (straight access leg counted), then Dijkstra over segment lengths."""
+
+    def __init__(self, lines):
+        noded = shapely.get_parts(shapely.union_all(lines))
+        xy, idx = shapely.get_coordinates(noded, return_index=True)
+        same = idx[1:] == idx[:-1]
+        a, b = xy[:-1][same], xy[1:][same]
+        node = {}
+        ua = np.array([node.setdefault((x, y), len(node)) for x, y in a])
+        ub = np.array([node.setdefault((x, y), len(node)) for x, y in b])
+        self.segs = shapely.linestrings(np.stack([a, b], axis=1))
+        self.u, self.v, self.len = ua, ub, shapely.length(self.segs)
+        w = {}
+        for x, y, ln in zip(np.minimum(ua, ub), np.maximum(ua, ub), self.len, strict=True):
+            if x != y:
+                w[(x, y)] = min(ln, w.get((x, y), math.inf))
+        i, j = np.array(list(w)).T
+        ln = np.array(list(w.values()))
+        self.graph = scipy.sparse.csr_matrix((np.r_[ln, ln], (np.r_[i, j], np.r_[j, i])), shape=(len(node),) * 2)
+        self.parts = int(scipy.sparse.csgraph.connected_components(self.graph, directed=False)[0])
+        self.tree = STRtree(self.segs)
+
+    def distances(self, origins, targets):
+        def enter(pts):
+            k = self.tree.query_nearest(pts, all_matches=False)[1]
+            t = shapely.line_locate_point(self.segs[k], pts)
+            return k, t, shapely.distance(self.segs[k], pts)
+
+        ko, to, ao = enter(origins)
+        kt, tt, at = enter(targets)
+        src = np.unique(np.r_[self.u[ko], self.v[ko]])
+        dd = scipy.sparse.csgraph.dijkstra(self.graph, directed=False, indices=src)
+        row = {n: i for i, n in enumerate(src)}
+        out = np.full((len(origins), len(targets)), np.inf)
+        for i in range(len(origins)):
+            for na, la in ((self.u[ko[i]], to[i]), (self.v[ko[i]], self.len[ko[i]] - to[i])):
+                for j in range(len(targets)):
+                    for nb, lb in ((self.u[kt[j]], tt[j]), (self.v[kt[j]], self.len[kt[j]] - tt[j])):
+                        out[i, j] = min(out[i, j], la + dd[row[na], nb] + lb)
+                    if ko[i] == kt[j]:
+                        out[i, j] = min(out[i, j], abs(to[i] - tt[j]))
+        return out + ao[:, None] + at[None, :]
+
+
+def best_assignment(pop, cap, dist, reach=REACH_M, min_pop=MIN_COMMUNITY):
+    """Every way of sending whole villages to sites (or nowhere): the most people housed, then the least
+    people x distance. Returns (site index per village or -1, housed, cost, number of equally good ways)."""
+    n, m = dist.shape
+    opts = np.array(list(itertools.product(range(m + 1), repeat=n)))  # m = no site
+    allowed = np.c_[dist <= reach, np.ones(n, dtype=bool)]
+    ok = allowed[np.arange(n)[None, :], opts].all(axis=1)
+    load = np.stack([((opts == j) * pop[None, :]).sum(axis=1) for j in range(m)], axis=1)
+    ok &= ((load == 0) | ((load >= min_pop) & (load <= cap[None, :]))).all(axis=1)
+    d0 = np.c_[np.where(np.isfinite(dist), dist, 0.0), np.zeros(n)]
+    housed = load.sum(axis=1)
+    cost = (pop[None, :] * d0[np.arange(n)[None, :], opts]).sum(axis=1)
+    best = np.flatnonzero(ok & (housed == housed[ok].max()))
+    best = best[np.isclose(cost[best], cost[best].min(), rtol=0, atol=1e-3)]
+    k = best[0]
+    return [int(x) if x < m else -1 for x in opts[k]], int(housed[k]), float(cost[k]), len(best)
+
+
+def check_relocation(R, F, z_all):
+    """Road network connected and realistic; the assignment a correct R7 tool must find, by brute force."""
+    roads = R["roads"]
+    F["roads_by_kind"] = {k: int(v) for k, v in roads.KIND.value_counts().sort_index().items()}
+    F["roads_km_by_kind"] = {
+        k: round(float(shapely.length(roads.geometry[roads.KIND.eq(k)].values).sum()) / 1000, 1)
+        for k in F["roads_by_kind"]
+    }
+    net = RoadGraph(roads.geometry[roads.KIND != "rail"].values)  # the railway is not a road
+    F["road_parts"] = net.parts
+    assert net.parts == 1, net.parts  # one connected whole, noded at crossings only (no snapping needed)
+    vil, st = R["villages"].set_index("CUN_ID"), R["sites"].set_index("SITE_ID")
+    # points as devzone snaps them: shapely point_on_surface of each polygon
+    vp, sp = shapely.point_on_surface(vil.geometry.values), shapely.point_on_surface(st.geometry.values)
+    road = net.distances(vp, sp)
+    line = shapely.distance(vp[:, None], sp[None, :])
+    far = line > 2000
+    ratio = road[far] / line[far]
+    F["road_ratio_villages_sites"] = {
+        "pairs": int(far.sum()),
+        "median": round(float(np.median(ratio)), 3),
+        "q25": round(float(np.percentile(ratio, 25)), 3),
+        "q75": round(float(np.percentile(ratio, 75)), 3),
+        "max": round(float(ratio.max()), 3),
+    }
+    assert 1.2 <= F["road_ratio_villages_sites"]["median"] <= 1.5, F["road_ratio_villages_sites"]
+    # who moves: whole villages inside the zones, and the share of the partly-inside one (rounded up)
+    share = {c: vil.geometry[c].intersection(z_all).area / vil.geometry[c].area for c in vil.index}
+    movers = [c for c in vil.index if share[c] > 0.01]
+    pop = np.array([math.ceil(vil.RK[c] * share[c] - 1e-9) if share[c] < 0.99 else int(vil.RK[c]) for c in movers])
+    F["movers"] = dict(zip(movers, pop.tolist(), strict=True))
+    sites = F["sites_eligible"]
+    cap = np.array([F["sites"][s]["capacity"] for s in sites])
+    rows = [list(vil.index).index(c) for c in movers]
+    cols = [list(st.index).index(s) for s in sites]
+    F["relocation"] = {}
+    for how, d in (("straight", line), ("road", road)):
+        dm = d[np.ix_(rows, cols)]
+        to, housed, cost, ties = best_assignment(pop, cap, dm)
+        assert ties == 1, (how, ties)
+        margin = float(np.abs(dm - REACH_M).min())
+        F["relocation"][how] = {
+            "km": {c: dict(zip(sites, np.round(dm[i] / 1000, 2).tolist(), strict=True)) for i, c in enumerate(movers)},
+            "reach": {s: [c for i, c in enumerate(movers) if dm[i, j] <= REACH_M] for j, s in enumerate(sites)},
+            "sites": {s: sorted(c for c, t in zip(movers, to, strict=True) if t == j) for j, s in enumerate(sites)},
+            "site_people": {s: int(sum(p for p, t in zip(pop, to, strict=True) if t == j)) for j, s in enumerate(sites)},
+            "unhoused": [c for c, t in zip(movers, to, strict=True) if t < 0],
+            "housed": housed,
+            "person_km": round(cost / 1000, 1),
+            "closest_to_reach_m": round(margin, 1),
+        }
+        F["relocation"][how]["best_by_pair"] = {
+            f"{sites[a]}+{sites[b]}": best_assignment(pop, cap[[a, b]], dm[:, [a, b]])[1]
+            for a, b in itertools.combinations(range(len(sites)), 2)
+        }
+        # by road no pair is within 300 m of the reach, so the result is robust (straight: CUN002-S8 is 9.94 km)
+        assert how == "straight" or margin > 300, (how, margin)
+    rs, rr = F["relocation"]["straight"], F["relocation"]["road"]
+    assert rs["sites"] == {"S1": ["CUN001", "CUN004", "CUN006", "CUN009"], "S2": [], "S8": ["CUN002", "CUN003", "CUN007", "CUN008"]}, rs
+    assert rr["sites"] == {"S1": [], "S2": ["CUN002", "CUN004", "CUN006", "CUN009"], "S8": []}, rr
+    dm = road[np.ix_(rows, cols)]
+    ratio_m = dm / line[np.ix_(rows, cols)]
+    F["road_ratio_movers_sites"] = {
+        "median": round(float(np.median(ratio_m)), 3),
+        "min": round(float(ratio_m.min()), 3),
+        "max": round(float(ratio_m.max()), 3),
+    }
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -3606,7 +3897,7 @@ path = "supply_records.xlsx"
 sheet = "供地台账"
 key = "宗地编号"
 amount_unit = "万元"
-fields = { parcel_id = "宗地编号", agreed_start = "约定开工日期", actual_start = "实际开工日期", stopped_since = "停工日期", developed_share = "已开发面积比例", invested_share = "已投资比例", total_investment = "总投资（万元）", land_price = "土地价款（万元）", contract_date = "合同签订日期", area_m2 = "出让面积（平方米）", floor_area_m2 = "建筑面积（平方米）", industry_code = "行业代码", delay_cause = "闲置原因", supply_method = "供地方式" }
+fields = { parcel_id = "宗地编号", agreed_start = "约定开工日期", actual_start = "实际开工日期", stopped_since = "停工日期", developed_share = "已开发面积比例", invested_share = "已投资比例", total_investment_yuan = "总投资（万元）", land_price_yuan = "土地价款（万元）", contract_date = "合同签订日期", area_m2 = "出让面积（平方米）", floor_area_m2 = "建筑面积（平方米）", industry_code = "行业代码", delay_cause = "闲置原因", supply_method = "供地方式" }
 
 [layers.buildings]
 path = "puyang_sample.gpkg"
@@ -3721,8 +4012,9 @@ def write_readme(S, F, sizes):
         ("csghq", "城市规划区 urban planning area", "GHQMC, NOTE"),
         (
             "roads",
-            "named roads and the railway (LineString/MultiLineString)",
-            "NAME, KIND ('road'/'rail'), NOTE",
+            "named roads and streets, the railway, and unnamed 村道 (rural roads, links and access roads; see "
+            "*Roads and distances*) (LineString/MultiLineString)",
+            "NAME (empty for 村道), KIND ('road'/'rail'/'rural'), NOTE",
         ),
         ("rivers", "rivers and the main canal (centre lines)", "NAME, NOTE"),
         (
@@ -3864,20 +4156,55 @@ def write_readme(S, F, sizes):
         f"- Partly inside: {pv[0]} {pv[1]} ({pv[2]:,} people, {pct(pv[3], 1)} of its area in PY02). The PY01 enclave "
         "village (the hole) is outside the zone."
     )
-    w("- Candidate sites (capacity = area ÷ 100 m² per person):\n")
-    w("| site | name | area m² | capacity | in 城市规划区 | in a zone | on 永久基本农田 m² | eligible |")
-    w("|---|---|---|---|---|---|---|---|")
+    mv_ = F["movers"]
+    w(
+        f"- People to move: the {len(F['villages_inside'])} villages inside ({F['relocation_population']:,}) and "
+        f"{mv_[pv[0]]:,} of {pv[0]} (its {pv[2]:,} × {pct(pv[3], 1)} of its area, rounded up), "
+        f"**{sum(mv_.values()):,}** in all."
+    )
+    w(
+        "- Candidate sites (capacity = area ÷ 100 m² per person; eligible = inside 城市规划区, outside every zone, "
+        "not on 永久基本农田, 生态保护红线 or water, and room for a community of at least 5,000 people, "
+        "seed 004 九(二十四)：安置社区人口规模应在5000人以上):\n"
+    )
+    w(
+        "| site | name | area m² | capacity | in 城市规划区 | in a zone | on 永久基本农田 m² | on water m² | eligible |"
+    )
+    w("|---|---|---|---|---|---|---|---|---|")
     names = {s[0]: s[1] for s in SITES}
     for sid, v in F["sites"].items():
+        why = []
+        if not v["in_planning_area"]:
+            why.append("outside 城市规划区")
+        if v["in_zone"]:
+            why.append("in a zone")
+        if v["on_farmland_m2"] > 0:
+            why.append("on 永久基本农田")
+        if v["capacity"] < MIN_COMMUNITY:
+            why.append(f"{v['capacity']:,} < 5,000 people")
         w(
             f"| {sid} | {names[sid]} | {v['area_m2']:,.2f} | {v['capacity']:,} | {v['in_planning_area']} | {v['in_zone']} | "
-            f"{v['on_farmland_m2']:,.2f} | {'yes' if sid in F['sites_eligible'] else 'no'} |"
+            f"{v['on_farmland_m2']:,.2f} | {v['on_water_m2']:,.2f} | "
+            f"{'yes' if sid in F['sites_eligible'] else 'no (' + '; '.join(why) + ')'} |"
         )
-    w("\nA good assignment needs at least two sites of ≥ 5,000 people (e.g. S1 + S2).\n")
+    w(
+        "\nS3 and S4 lie on free land inside the planning area but are too small for a community of 5,000; S6 is "
+        "inside PY01 and too small as well. No site touches water: no dltb_2023 water parcel (11xx except 1109; no "
+        "pond 1104 either) intersects any site. The usable sites are **S1, S2 and S8**.\n"
+    )
+    w(
+        "- Facilities (`facilities`, field LX): devzone scores kindergarten, school, clinic ('hospital' counts as "
+        "a clinic), shop and bus_stop against the GB 50180 service radii; **'post' (邮政) is not scored** — it "
+        "matches none of those kinds, and devzone says so in a QA row."
+    )
+    _relocation_readme(w, F)
     w("### Supply, idle land and raster evidence (R4, R5)\n")
     w(
         f"- {c['supply_parcels']} supplied parcels, {c['approved']} approved batches ({F['approved_m2'] / 1e4:,.2f} ha "
-        f"approved, of which {F['pewg_m2'] / 1e4:,.2f} ha 批而未供), {c['buildings']} buildings "
+        f"approved, of which {F['pewg_m2'] / 1e4:,.2f} ha 批而未供 over the whole layer; inside the zones "
+        f"**{sum(F['pewg_in_zones_m2'].values()) / 1e4:,.2f} ha** 批而未供: "
+        + ", ".join(f"{z} {a:,.2f} m²" for z, a in F["pewg_in_zones_m2"].items())
+        + f"), {c['buildings']} buildings "
         f"({F['buildings_single_storey_over_8m']} single-storey buildings higher than 8 m, which count twice in FAR)."
     )
     w(
@@ -3935,6 +4262,71 @@ def write_readme(S, F, sizes):
     (HERE / "README.md").write_text("\n".join(L) + "\n", encoding="utf-8")
 
 
+def _relocation_readme(w, F):
+    """The road network and the assignments a correct R7 tool must find (figures from check_relocation)."""
+    rs, rr = F["relocation"]["straight"], F["relocation"]["road"]
+    rv, rm = F["road_ratio_villages_sites"], F["road_ratio_movers_sites"]
+    kinds = F["roads_by_kind"]
+    km = F["roads_km_by_kind"]
+    w("\n#### Roads and distances\n")
+    w(
+        f"- `roads`: {kinds['road']} named roads and streets ({km['road']:,} km), the railway ({km['rail']} km; "
+        f"KIND 'rail': not a road for travel) and {kinds['rural']} unnamed 村道 (KIND 'rural', {km['rural']:,} km). "
+        "The 村道 are drawn last, without random draws, so no other layer depends on them: the rural road grid "
+        "that is in dltb_2023 as 1006 strips; the outer ends of every town and zone street grid carried on to "
+        f"the first road they meet (≤ {STREET_LINK_M:,.0f} m), street ends at a village led into it, rural roads "
+        f"cut short of a town or zone carried on likewise (≤ {RURAL_LINK_M:,.0f} m); access roads (进村路) from "
+        f"every village and site farther than {SPUR_MIN_M:,.0f} m from a road. Apart from the 1006 grid they are "
+        "too narrow to be dltb strips. Links cross the road they join by 1 m, so the roads meet where they cross "
+        "(devzone's 10 m join then also ties each 1 m stub back to the road it crossed and counts it as a joined "
+        "end; no distance changes)."
+    )
+    w(
+        f"- Without the railway the roads form **{F['road_parts']} connected whole** when noded at crossings "
+        "(no snapping of road ends needed). Road distance ÷ straight distance "
+        f"between village and site points more than 2 km apart ({rv['pairs']} pairs): median {rv['median']}, "
+        f"quartiles {rv['q25']}–{rv['q75']}, at most {rv['max']}; moving villages to the usable sites "
+        f"{rm['min']}–{rm['max']} (median {rm['median']})."
+    )
+    w(
+        "\n#### The designed assignment (R7)\n\nRules as in devzone's henan profile: a village goes whole to one "
+        f"site within {REACH_M / 1000:,.0f} km or nowhere; a site used houses {MIN_COMMUNITY:,} people at least and "
+        "its capacity at most; the most people housed first, then the least Σ people × distance. Points are "
+        "shapely `point_on_surface` of each polygon; road distance = straight access leg to the nearest road "
+        "segment + shortest path. Distances (km) from each moving village to the usable sites, straight / by road:\n"
+    )
+    w("| village | people | S1 | S2 | S8 |\n|---|---|---|---|---|")
+    for c, p in F["movers"].items():
+        cells = [f"{rs['km'][c][s_]:.2f} / {rr['km'][c][s_]:.2f}" for s_ in ("S1", "S2", "S8")]
+        w(f"| {c} | {p:,} | " + " | ".join(cells) + " |")
+
+    def who(r, s_):
+        return ", ".join(r["sites"][s_]) + f" = {r['site_people'][s_]:,}"
+
+    def ppl(cs):
+        return sum(F["movers"][c] for c in cs)
+
+    w(
+        f"\n- **Straight-line distances** (no road layer): S1 ← {who(rs, 'S1')}; S8 ← {who(rs, 'S8')}; "
+        f"{', '.join(rs['unhoused'])} ({ppl(rs['unhoused']):,}) unhoused; {rs['housed']:,} housed. Three communities "
+        f"would need 15,000 people, so two open. CUN008 reaches only S8 and CUN005 only S2; the best pairs house "
+        + ", ".join(f"{k} {v:,}" for k, v in rs["best_by_pair"].items())
+        + ", so the answer is S1 + S8 (not S1 + S2). CUN002–S8 is "
+        f"{rs['km']['CUN002']['S8']:.2f} km, {rs['closest_to_reach_m']:,.0f} m inside the reach."
+    )
+    w(
+        f"- **Road distances** (`roads`, as `devzone run` uses them): S1 reaches only {', '.join(rr['reach']['S1'])} "
+        f"({ppl(rr['reach']['S1']):,} < 5,000) and S8 only {', '.join(rr['reach']['S8'])} "
+        f"({ppl(rr['reach']['S8']):,}), so neither can open, and two communities are impossible: S1 and S2 together "
+        f"reach {ppl(set(rr['reach']['S1']) | set(rr['reach']['S2'])):,} people. Only S2 opens: its reach holds "
+        f"{', '.join(rr['reach']['S2'])} ({ppl(rr['reach']['S2']):,}; CUN001 is {rr['km']['CUN001']['S2']:.2f} km away), "
+        f"and the largest whole-village load between 5,000 and its 5,500 places is **S2 ← {who(rr, 'S2')}** "
+        f"(the only one). {', '.join(rr['unhoused'])} ({ppl(rr['unhoused']):,} people) stay unhoused because of the "
+        f"5,000 minimum. No village–site road distance lies within {rr['closest_to_reach_m']:,.0f} m of the reach. "
+        "A planner would add a site or lengthen the reach (R7 `max_distance_m`).\n"
+    )
+
+
 def human(n):
     return f"{n:,} B" if n < 10_000 else f"{n / 1e3:.0f} kB" if n < 1e6 else f"{n / 1e6:.2f} MB"
 
@@ -3951,6 +4343,12 @@ def main():
     S = build_all()
     out = assemble(S)
     X = choose_exceptions(S)
+    # Drawn last, without random draws: adding them changes no other layer (see section 10b).
+    S["rural_roads"] = rural_roads(S, out)
+    extra = gdf(
+        [{"NAME": None, "KIND": "rural", "NOTE": NOTE} for _ in S["rural_roads"]], [q for _, q in S["rural_roads"]]
+    )
+    out["roads"] = pd.concat([out["roads"], extra], ignore_index=True)
     S["X"] = X
     order = [
         ("zones", "开发区四至", True),
