@@ -20,7 +20,8 @@ from boundaries.industrial import IndustrialRule, ShareVerdict, judge_industrial
 from geo.codes import SCHEMES, code_table
 from geo.crs import AnalysisCRS
 from geo.errors import ProfileError
-from geo.landuse import LanduseAreas, measure_landuse
+from geo.io import find_field, inspect_layer
+from geo.landuse import CODE_FIELDS, LanduseAreas, measure_landuse
 from geo.layers import LayerSpec, load_near
 from geo.maps import CATEGORY_COLOURS, VERDICT_COLOURS, add_layer, add_legend
 from geo.profile import RuleProfile
@@ -214,19 +215,17 @@ def run_industrial(
     IndustrialRun
     """
     rule = IndustrialRule.from_profile(profile)
-    gdf = load_near(landuse, zones, analysis_crs, qa=qa, what="land-use layer")
-    from geo.io import find_field
-    from geo.landuse import CODE_FIELDS
-
-    cols = [c for c in gdf.columns if c != gdf.geometry.name]
+    info = inspect_layer(landuse.path, landuse.layer, encoding=landuse.encoding)
     code_field = find_field(
-        cols,
+        list(info.fields),
         landuse.get("code_field"),
         CODE_FIELDS,
         what="land-use code",
         option="--code-field",
         source=landuse.label,
     )
+    # only the code field is read: the check needs nothing else, and a province layer has many fields
+    gdf = load_near(landuse, zones, analysis_crs, qa=qa, what="land-use layer", columns=[code_field])
     scheme = landuse.get("scheme") or guess_scheme(code_field)
     if scheme not in SCHEMES:
         msg = f"{landuse.label}: unknown scheme {scheme!r}; use one of {', '.join(SCHEMES)}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import geopandas as gpd
 import numpy as np
@@ -60,23 +61,28 @@ class LanduseAreas:
     def total(self, zone: object, category: str | Sequence[str]) -> float:
         """Return the area of one or more categories in a zone (m²)."""
         cats = [category] if isinstance(category, str) else list(category)
-        b = self.breakdown
-        return float(b.loc[(b["zone"] == zone) & b["category"].isin(cats), "area_m2"].sum())
+        sums = self._sums
+        return float(sum(sums.get((zone, c), 0.0) for c in cats))
+
+    @cached_property
+    def _sums(self) -> dict[tuple[object, str], float]:
+        """Area by (zone, category), summed once."""
+        grouped = self.breakdown.groupby(["zone", "category"], sort=False)["area_m2"].sum()
+        return {key: float(v) for key, v in grouped.items()}
 
 
 def _classify(
     landuse: gpd.GeoDataFrame, code_field: str, table: CodeTable, *, layer: str, qa: QALog
 ) -> tuple[pd.Series, pd.DataFrame]:
-    raw = landuse[code_field]
-    uniq = pd.unique(raw.astype(object))
+    raw = landuse[code_field].astype(object)
+    positions, uniq = pd.factorize(raw, use_na_sentinel=True)  # each distinct code is classified once
     info: dict[str, dict[str, object]] = {}
-    label_of: dict[object, str] = {}
-    for value in uniq:
+    label_list: list[str] = []
+    missing = bool((positions == -1).any())
+    for value in [*uniq, *([None] if missing else [])]:  # None: the missing values (position -1, last)
         cls = table.classify(value)
         if cls is None:
-            shown = (
-                "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value).strip()
-            )
+            shown = "" if value is None else str(value).strip()
             label = f"{UNKNOWN_PREFIX}{shown}"
             info[label] = {
                 "name": "未识别地类" if shown else "空地类编码",
@@ -94,8 +100,8 @@ def _classify(
                 "construction": cls.construction,
                 "category": category_of(cls.industrial, cls.construction),
             }
-        label_of[value if not (isinstance(value, float) and np.isnan(value)) else None] = label
-    labels = raw.astype(object).map(lambda v: label_of[None if (isinstance(v, float) and np.isnan(v)) else v])
+        label_list.append(label)
+    labels = pd.Series(np.asarray(label_list, dtype=object)[positions], index=landuse.index)
     meta = pd.DataFrame.from_dict(info, orient="index")
     meta.index.name = "code"
     for label in (lab for lab in info if lab.startswith(UNKNOWN_PREFIX)):
@@ -149,9 +155,7 @@ def measure_landuse(
     LanduseAreas
     """
     cols = [c for c in landuse.columns if c != landuse.geometry.name]
-    code_field = find_field(
-        cols, code_field, CODE_FIELDS, what="land-use code", option="--code-field", source=layer
-    )
+    code_field = find_field(cols, code_field, CODE_FIELDS, what="land-use code", option="--code-field", source=layer)
     if table.scheme == "osm":
         untagged = landuse[code_field].isna() | (landuse[code_field].astype(str).str.strip() == "")
         if untagged.any():
@@ -172,9 +176,7 @@ def measure_landuse(
     work = gpd.GeoDataFrame(
         {"_class": labels.to_numpy()}, geometry=valid.geometry.to_numpy(), index=valid.index, crs=valid.crs
     )
-    kern = area_by_class(
-        zones.geometry, work, class_column="_class", precedence=class_rank, keep_pieces=keep_pieces
-    )
+    kern = area_by_class(zones.geometry, work, class_column="_class", precedence=class_rank, keep_pieces=keep_pieces)
     for row in kern.overlaps.itertuples(index=False):
         if row.area_m2 <= 0:
             continue
@@ -183,19 +185,13 @@ def measure_landuse(
             "landuse_overlap",
             f"features {row.source_a} ({row.class_a}) and {row.source_b} ({row.class_b}) overlap by "
             f"{row.area_m2:.2f} m² in zone {row.zone}; "
-            + (
-                "same class: counted once"
-                if same
-                else f"counted once, as {row.resolved_to} (profile precedence)"
-            ),
+            + ("same class: counted once" if same else f"counted once, as {row.resolved_to} (profile precedence)"),
             layer=layer,
             zone=row.zone,
             area_m2=row.area_m2,
             action="counted once",
         )
-    bd = kern.table.rename(columns={"class": "code"}).merge(
-        meta, left_on="code", right_index=True, how="left"
-    )
+    bd = kern.table.rename(columns={"class": "code"}).merge(meta, left_on="code", right_index=True, how="left")
     gaps = kern.uncovered_m2.reset_index()
     gaps.columns = ["zone", "area_m2"]
     gaps = gaps[gaps["area_m2"].abs() > 1e-6]
