@@ -72,6 +72,10 @@ def repair_polygons(gdf: gpd.GeoDataFrame, *, layer: str, qa: QALog) -> gpd.GeoD
     if invalid.any():
         reasons = shapely.is_valid_reason(ok_geoms[invalid])
         fixed = polygonal(shapely.make_valid(ok_geoms[invalid], method="structure", keep_collapsed=False))
+        # rebuilt MultiPolygons whose parts share an edge are invalid: dissolve those parts
+        still = ~shapely.is_valid(fixed)
+        if still.any():
+            fixed[still] = [shapely.union_all(shapely.get_parts(g)) for g in fixed[still]]
         for idx, g0, g1, why in zip(gdf.index[invalid], ok_geoms[invalid], fixed, reasons, strict=True):
             a0, a1 = float(shapely.area(g0)), float(shapely.area(g1))
             qa.add(

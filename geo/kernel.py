@@ -134,6 +134,7 @@ def area_by_class(
     class_column: str,
     precedence: Mapping[str, int] | Callable[[str], int] | None = None,
     keep_pieces: bool = True,
+    assume_valid: bool = False,
 ) -> AreaByClass:
     """Sum the area of each class of ``layer`` inside each zone, exactly and without double counting.
 
@@ -151,6 +152,10 @@ def area_by_class(
         overlap. Default: all equal, the earlier feature wins.
     keep_pieces : bool, keyword-only
         Also return the piece geometries (needed for maps and GeoPackages, not for the figures).
+    assume_valid : bool, keyword-only
+        The caller has made every polygon valid (e.g. :func:`geo.geometry.repair_polygons`), so the
+        kernel does not test validity again. With an invalid polygon and ``assume_valid=False``, every
+        piece gets the exact overlap test.
 
     Returns
     -------
@@ -195,7 +200,7 @@ def area_by_class(
     zi, li, geoms, areas = zi[keep], li[keep], geoms[keep], areas[keep]
     log.debug("area_by_class: %d pairs, %d inside, %d intersected", len(inside), inside.sum(), cross.sum())
 
-    suspect = _suspect_pieces(li, lgeoms, tree, crossing=li[~inside[keep]])
+    suspect = _suspect_pieces(li, lgeoms, tree, crossing=li[~inside[keep]], valid=assume_valid)
     pieces_zone, pieces_class, pieces_src, pieces_geom, pieces_area, overlap_rows = _resolve_overlaps(
         zi, li, geoms, areas, labels, rank, layer.index.to_numpy(), keep_pieces, suspect
     )
@@ -250,8 +255,7 @@ def _rings(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
         xy, ring = shapely.get_coordinates(geoms, return_index=True)
         x, y = xy[:, 0], xy[:, 1]
         same = ring[:-1] == ring[1:]
-        twice_area = np.bincount(ring[:-1][same], weights=(x[:-1] * y[1:] - x[1:] * y[:-1])[same],
-                                 minlength=len(geoms))
+        twice_area = np.bincount(ring[:-1][same], weights=(x[:-1] * y[1:] - x[1:] * y[:-1])[same], minlength=len(geoms))
         return x, y, ring, np.arange(len(geoms)), twice_area < 0
     parts, part_of = shapely.get_parts(geoms, return_index=True)
     rings, ring_part = shapely.get_rings(parts, return_index=True)
@@ -321,7 +325,12 @@ def _overlap_closure(geoms: np.ndarray, seeds: np.ndarray) -> np.ndarray:
 
 
 def _suspect_pieces(
-    li: np.ndarray, lgeoms: np.ndarray, tree: shapely.STRtree, *, crossing: np.ndarray | None = None
+    li: np.ndarray,
+    lgeoms: np.ndarray,
+    tree: shapely.STRtree,
+    *,
+    crossing: np.ndarray | None = None,
+    valid: bool = False,
 ) -> np.ndarray:
     """Return a mask of the pieces whose source feature overlaps another source feature.
 
@@ -337,7 +346,7 @@ def _suspect_pieces(
         return np.zeros(len(li), dtype=bool)
     src = np.unique(li)
     sgeoms = lgeoms[src]
-    if not shapely.is_valid(sgeoms).all():
+    if not valid and not shapely.is_valid(sgeoms).all():
         return np.ones(len(li), dtype=bool)
     around = sgeoms if crossing is None else lgeoms[np.unique(crossing)]
     near = np.union1d(src, tree.query(around)[1])

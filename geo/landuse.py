@@ -176,7 +176,9 @@ def measure_landuse(
     work = gpd.GeoDataFrame(
         {"_class": labels.to_numpy()}, geometry=valid.geometry.to_numpy(), index=valid.index, crs=valid.crs
     )
-    kern = area_by_class(zones.geometry, work, class_column="_class", precedence=class_rank, keep_pieces=keep_pieces)
+    kern = area_by_class(
+        zones.geometry, work, class_column="_class", precedence=class_rank, keep_pieces=keep_pieces, assume_valid=True
+    )
     for row in kern.overlaps.itertuples(index=False):
         if row.area_m2 <= 0:
             continue
