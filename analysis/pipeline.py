@@ -15,14 +15,13 @@ from typing import Any
 
 import geopandas as gpd
 
+from analysis.project import Project, load_project
+from analysis.report import Outputs, RunInfo, prepare_out_dir, write_outputs
 from geo.crs import AnalysisCRS
 from geo.layers import load_zones
 from geo.profile import RuleProfile, load_profile
 from geo.qa import QALog
 from geo.zones import zone_overlaps
-
-from analysis.project import Project, load_project
-from analysis.report import Outputs, RunInfo, prepare_out_dir, write_outputs
 
 __all__ = ["JOBS", "Context", "Job", "run_jobs", "run_project"]
 
