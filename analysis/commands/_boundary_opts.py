@@ -15,7 +15,7 @@ from geo.layers import LayerSpec, load_zones
 from geo.qa import QALog
 from geo.zones import zone_overlaps
 
-__all__ = ["ZoneArgs", "control_options", "control_specs", "load_cli_zones", "zone_options"]
+__all__ = ["ZoneArgs", "control_options", "control_specs", "load_cli_zones", "load_cli_zones_from", "zone_options"]
 
 
 def zone_options(fn: Callable[..., Any], *, id_option: str = "--zone-id") -> Callable[..., Any]:
@@ -102,3 +102,9 @@ def control_specs(kw: dict[str, Any], *, encoding: str | None, crs_in: str | Non
         p = kw.get(opt)
         out[kind] = None if p is None else LayerSpec(p, kw.get(f"{opt}_layer"), encoding, crs_in, {})
     return out
+
+
+def load_cli_zones_from(path: Path, kw: dict[str, Any]) -> ZoneArgs:
+    """Call :func:`load_cli_zones` with the options :func:`zone_options` put into a command's ``**kw``."""
+    keys = ("zones_layer", "zone_id_field", "zone_name", "crs", "crs_in", "encoding", "as_of")
+    return load_cli_zones(path, **{k: kw[k] for k in keys})

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from analysis.cli import cli, devzone_errors, echo_json, out_options
-from analysis.commands._boundary_opts import load_cli_zones, zone_options
+from analysis.commands._boundary_opts import load_cli_zones_from, zone_options
 from geo.codes import SCHEMES
 from geo.layers import LayerSpec
 from geo.profile import load_profile
@@ -52,16 +52,7 @@ def conflicts_cmd(
     from analysis.report import RunInfo, prepare_out_dir, write_outputs
 
     out = prepare_out_dir(out_dir, overwrite=overwrite) if out_dir else None
-    za = load_cli_zones(
-        zones,
-        zones_layer=kw["zones_layer"],
-        zone_id_field=kw["zone_id_field"],
-        zone_name=kw["zone_name"],
-        crs=kw["crs"],
-        crs_in=kw["crs_in"],
-        encoding=kw["encoding"],
-        as_of=kw["as_of"],
-    )
+    za = load_cli_zones_from(zones, kw)
     profile = load_profile(kw["profile_src"])
     opts = {"code_field": kw["code_field"], "scheme": kw["scheme"], "id_field": kw["parcel_field"]}
     cur = LayerSpec(landuse, kw["landuse_layer"], kw["encoding"], kw["crs_in"], opts)

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from analysis.cli import cli, devzone_errors, echo_json, out_options
-from analysis.commands._boundary_opts import control_options, control_specs, load_cli_zones, zone_options
+from analysis.commands._boundary_opts import control_options, control_specs, load_cli_zones_from, zone_options
 from geo.profile import load_profile
 
 
@@ -42,16 +42,7 @@ def constraints_cmd(
     from analysis.report import RunInfo, prepare_out_dir, write_outputs
 
     out = prepare_out_dir(out_dir, overwrite=overwrite) if out_dir else None
-    za = load_cli_zones(
-        zones,
-        zones_layer=kw["zones_layer"],
-        zone_id_field=kw["zone_id_field"],
-        zone_name=kw["zone_name"],
-        crs=kw["crs"],
-        crs_in=kw["crs_in"],
-        encoding=kw["encoding"],
-        as_of=kw["as_of"],
-    )
+    za = load_cli_zones_from(zones, kw)
     profile = load_profile(kw["profile_src"])
     specs = control_specs(kw, encoding=kw["encoding"], crs_in=kw["crs_in"])
     controls = load_controls(specs, za.zones, za.acrs, qa=za.qa)

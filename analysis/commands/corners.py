@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from analysis.cli import cli, devzone_errors, echo_json, out_options
-from analysis.commands._boundary_opts import load_cli_zones, zone_options
+from analysis.commands._boundary_opts import load_cli_zones_from, zone_options
 from geo.errors import InputError
 from geo.layers import LayerSpec
 from geo.profile import load_profile
@@ -38,11 +38,6 @@ def name_specs(names: tuple[str, ...], *, encoding: str | None, crs_in: str | No
         path, layer = split_path_layer(text)
         out[f"names{i}"] = LayerSpec(path, layer, encoding, crs_in, {})
     return out
-
-
-def _zone_kw(kw: dict[str, Any]) -> dict[str, Any]:
-    keys = ("zones_layer", "zone_id_field", "zone_name", "crs", "crs_in", "encoding", "as_of")
-    return {k: kw[k] for k in keys}
 
 
 @cli.command("corners")
@@ -87,7 +82,7 @@ def corners_cmd(
     from analysis.report import Outputs, RunInfo, prepare_out_dir, write_outputs
 
     out = prepare_out_dir(out_dir, overwrite=overwrite) if out_dir else None
-    za = load_cli_zones(zones, **_zone_kw(kw))
+    za = load_cli_zones_from(zones, kw)
     profile = load_profile(kw["profile_src"])
     opts = DocOptions.from_profile(profile, as_of=za.day, search_m=search_m)
     specs = name_specs(names, encoding=kw["encoding"], crs_in=kw["crs_in"])

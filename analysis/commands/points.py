@@ -8,8 +8,7 @@ from typing import Any
 import click
 
 from analysis.cli import cli, devzone_errors, echo_json
-from analysis.commands._boundary_opts import load_cli_zones, zone_options
-from analysis.commands.corners import _zone_kw
+from analysis.commands._boundary_opts import load_cli_zones_from, zone_options
 from geo.profile import load_profile
 
 
@@ -61,7 +60,7 @@ def points_cmd(
     from analysis.report import prepare_out_dir
 
     out = prepare_out_dir(out_dir, overwrite=overwrite) if out_dir else None
-    za = load_cli_zones(zones, **_zone_kw(kw))
+    za = load_cli_zones_from(zones, kw)
     opts = DocOptions.from_profile(
         load_profile(kw["profile_src"]),
         as_of=za.day,
