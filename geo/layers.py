@@ -18,6 +18,7 @@ import geopandas as gpd
 from pyproj import CRS
 
 from geo.crs import AnalysisCRS, choose_analysis_crs, crs_label, require_crs, suggest_crs
+from geo.datum import to_datum_mask, to_wgs84_on_read
 from geo.errors import CRSError
 from geo.io import inspect_layer, mask_in_crs, read_layer
 from geo.qa import QALog
@@ -41,7 +42,8 @@ class LayerSpec:
     crs : str or None
         CRS to assign when the file declares none (never a transformation).
     options : dict
-        Role-specific settings (``id_field``, ``code_field``, ``scheme``, ``fields`` …).
+        Role-specific settings (``id_field``, ``code_field``, ``scheme``, ``fields`` …); ``datum``
+        (``"gcj02"``/``"bd09"``) converts a web-map layer to WGS 84 on reading (:mod:`geo.datum`).
     """
 
     path: Path
@@ -67,6 +69,7 @@ def load_zones(
     raw = read_layer(
         spec.path, spec.layer, encoding=spec.encoding, crs=spec.crs, what=f"zone layer {spec.label}"
     )
+    raw = to_wgs84_on_read(raw, spec.get("datum"), layer=spec.label, qa=qa)
     require_crs(raw, what=f"zone layer {spec.label}")
     acrs = choose_analysis_crs(raw, crs=crs, what=f"zone layer {spec.label}")
     qa.add(
@@ -118,7 +121,7 @@ def load_near(
             f"coordinates it is likely {hint}; set it with `crs =` in the project file or --crs-in"
         )
         raise CRSError(msg)
-    mask = mask_in_crs(zones.geometry.values, zones.crs, src_crs, pad_m=pad_m)
+    mask = to_datum_mask(mask_in_crs(zones.geometry.values, zones.crs, src_crs, pad_m=pad_m), spec.get("datum"))
     gdf = read_layer(
         spec.path,
         info.layer,
@@ -145,6 +148,7 @@ def load_near(
             feature=fid,
             action="repaired",
         )
+    gdf = to_wgs84_on_read(gdf, spec.get("datum"), layer=spec.label, qa=qa)
     own = require_crs(gdf, what=f"{what} {spec.label}")
     if not own.equals(acrs.crs):
         qa.add(
