@@ -41,6 +41,7 @@ class QALog:
     """Collects :class:`QARow` records; one per run, passed to every step."""
 
     rows: list[QARow] = field(default_factory=list)
+    _seen: set[tuple[object, ...]] = field(default_factory=set, repr=False)
 
     def add(
         self,
@@ -56,7 +57,11 @@ class QALog:
         action: str | None = None,
         geometry: Any = None,
     ) -> QARow:
-        """Record a finding and log it (warnings at WARNING level, information at INFO)."""
+        """Record a finding and log it (warnings at WARNING level, information at INFO).
+
+        A row identical to one already recorded (same check, layer, feature, field, zone and message: two
+        checks reading the same layer) is not recorded twice; the existing row is returned.
+        """
         row = QARow(
             check=check,
             severity=severity,
@@ -69,6 +74,12 @@ class QALog:
             action=action,
             geometry=geometry,
         )
+        key = (row.check, row.severity, row.layer, row.feature, row.field, row.zone, row.message)
+        if key in self._seen:
+            return next(
+                r for r in self.rows if (r.check, r.severity, r.layer, r.feature, r.field, r.zone, r.message) == key
+            )
+        self._seen.add(key)
         self.rows.append(row)
         level = logging.WARNING if severity in ("warning", "error") else logging.INFO
         where = f"{layer}" + (f" feature {row.feature}" if row.feature else "")
