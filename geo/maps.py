@@ -211,15 +211,17 @@ def inline_assets(page: str) -> str:
     """Return a saved folium page that needs no CDN: Leaflet inlined, the unused CDN libraries removed.
 
     folium links Leaflet, jQuery, Bootstrap and Font Awesome from CDNs, which government intranets often
-    block; devzone's maps use only Leaflet (GeoJSON layers, popups, tooltips, circle markers, the layer
-    control), so Leaflet 1.9.4 (vendored, BSD-2) is written into the page and the rest is dropped. Tile
-    basemaps still need their tile server.
+    block; devzone's maps use Leaflet (GeoJSON layers, popups, tooltips, circle markers, the layer
+    control) and, where a folium.Popup is used, jQuery. Both are vendored (Leaflet 1.9.4 BSD-2, jQuery
+    3.7.1 MIT) and written into the page; the rest is dropped. Tile basemaps still need their server.
     """
 
     def repl(m: re.Match[str]) -> str:
         url = m.group("js") or m.group("css")
         if url.endswith("/leaflet.js"):
             return "<script>/* Leaflet 1.9.4, BSD-2-Clause, inlined */\n" + _vendor("leaflet.js") + "</script>"
+        if "jquery" in url and url.endswith(".min.js") and "$(" in page:  # folium.Popup builds its HTML with $()
+            return "<script>/* jQuery 3.7.1, MIT, inlined */\n" + _vendor("jquery.min.js") + "</script>"
         if url.endswith("/leaflet.css"):
             return "<style>/* Leaflet 1.9.4 */\n" + _vendor("leaflet.css") + "</style>"
         return f"<!-- devzone: {html.escape(url)} not needed offline, left out -->"
