@@ -424,3 +424,50 @@ def test_real_areas_barely_change_while_overlays_are_wrong(counties):
     assert own.min() > 0.02 and (own / moved_area).min() > 10
     # … and the real AMap layer overlays the reference much worse before conversion than after
     assert before > 1.5 * after
+
+
+# ---- end to end: a zone digitised on AMap (GCJ-02) against a survey layer in CGCS2000 GK ----
+
+
+def test_pipeline_r1_with_a_gcj02_zone(tmp_path):
+    """Zone 500 m × 500 m; industrial land (0601) fills its west half, 0701 its east half and 600 m beyond.
+
+    By hand: industrial 125,000 m² of 250,000 m² construction land → 50 %. Read undeclared, the zone lands
+    ~560 m east (almost wholly on 0701) and the share collapses.
+    """
+    from analysis.pipeline import run_jobs
+    from tests.conftest import b
+
+    zone_gk = gpd.GeoDataFrame({"ZONE_ID": ["Z1"]}, geometry=[b(0, 0, 500, 500)], crs="EPSG:4526")
+    gk = gpd.GeoDataFrame(
+        {"DLBM": ["0601", "0701", "0701"]},
+        geometry=[b(-300, -300, 250, 800), b(250, -300, 1500, 800), b(-1500, -300, -300, 800)],
+        crs="EPSG:4526",
+    )
+    p = tmp_path / "in.gpkg"
+    gk.to_file(p, layer="dltb")
+    # the zone as AMap would show it: WGS 84 lon/lat (straight edges kept by 5 m vertices) shifted to GCJ-02
+    dense = zone_gk.copy()
+    dense.geometry = dense.geometry.segmentize(5.0)
+    convert_gdf(dense.to_crs(4326), source="wgs84", target="gcj02").to_file(p, layer="zones")
+    shares = {}
+    for datum in ("gcj02", None):
+        extra = f'datum = "{datum}"\n' if datum else ""
+        toml = tmp_path / f"p_{datum}.toml"
+        toml.write_text(
+            '[project]\nas_of = "2026-01-01"\ncrs = "EPSG:4526"\n'
+            f'[layers.zones]\npath = "in.gpkg"\nlayer = "zones"\nid_field = "ZONE_ID"\n{extra}'
+            '[layers.landuse]\npath = "in.gpkg"\nlayer = "dltb"\ncode_field = "DLBM"\nscheme = "sandiao"\n',
+            encoding="utf-8",
+        )
+        _, ctx, _ = run_jobs(toml, tmp_path / f"out_{datum}", only=("industrial", "geometry_qa"))
+        (v,) = ctx.results["industrial"].verdicts
+        shares[datum] = (v.industrial_area_m2, v.share_of_construction)
+        qa_datum = [r for r in ctx.qa.rows if r.check == "datum"]
+        assert len(qa_datum) == (1 if datum else 0)  # both reads of the zones give the same row, kept once
+        as_stored = ctx.results["geometry_qa"].raw.geometry.iloc[0]  # geometry QA re-reads the zones
+        moved = as_stored.symmetric_difference(zone_gk.geometry.iloc[0]).area
+        assert moved < 1.0 if datum else moved > 400_000
+    assert shares["gcj02"][0] == pytest.approx(125_000, rel=1e-6)
+    assert shares["gcj02"][1] == pytest.approx(0.5, rel=1e-6)
+    assert shares[None][1] < 0.1
