@@ -17,11 +17,9 @@ import pandas as pd
 
 from analysis.report import Outputs
 from boundaries.industrial import IndustrialRule, ShareVerdict, judge_industrial_share
-from geo.codes import SCHEMES, code_table
 from geo.crs import AnalysisCRS
-from geo.errors import ProfileError
-from geo.io import find_field, inspect_layer
-from geo.landuse import CODE_FIELDS, LanduseAreas, measure_landuse
+from geo.io import inspect_layer
+from geo.landuse import LanduseAreas, guess_scheme, landuse_table, measure_landuse
 from geo.layers import LayerSpec, load_near
 from geo.maps import CATEGORY_COLOURS, VERDICT_COLOURS, add_layer, add_legend
 from geo.profile import RuleProfile
@@ -72,17 +70,6 @@ SUMMARY_LABELS = {
     "rule_id": "规则",
     "source": "依据条款",
 }
-
-_SCHEME_BY_FIELD = {"landuse": "osm", "ghdlbm": "ydyh", "ydyhfldm": "ydyh", "dlbm": "sandiao"}
-
-
-def guess_scheme(code_field: str) -> str:
-    """Guess the code scheme from the code field's name (``landuse`` → osm, ``GHDLBM`` → ydyh, else 三调).
-
-    >>> guess_scheme("GHDLBM"), guess_scheme("landuse"), guess_scheme("DLBM")
-    ('ydyh', 'osm', 'sandiao')
-    """
-    return _SCHEME_BY_FIELD.get(code_field.lower(), "sandiao")
 
 
 @dataclass
@@ -216,28 +203,16 @@ def run_industrial(
     """
     rule = IndustrialRule.from_profile(profile)
     info = inspect_layer(landuse.path, landuse.layer, encoding=landuse.encoding)
-    code_field = find_field(
+    code_field, table = landuse_table(
         list(info.fields),
-        landuse.get("code_field"),
-        CODE_FIELDS,
-        what="land-use code",
-        option="--code-field",
         source=landuse.label,
+        code_field=landuse.get("code_field"),
+        scheme=landuse.get("scheme"),
+        codes=profile.codes,
+        qa=qa,
     )
     # only the code field is read: the check needs nothing else, and a province layer has many fields
     gdf = load_near(landuse, zones, analysis_crs, qa=qa, what="land-use layer", columns=[code_field])
-    scheme = landuse.get("scheme") or guess_scheme(code_field)
-    if scheme not in SCHEMES:
-        msg = f"{landuse.label}: unknown scheme {scheme!r}; use one of {', '.join(SCHEMES)}"
-        raise ProfileError(msg)
-    if not landuse.get("scheme"):
-        qa.add(
-            "scheme",
-            f"code scheme not given; {SCHEMES[scheme]} assumed from the field name {code_field}",
-            layer=landuse.label,
-            severity="info",
-        )
-    table = code_table(scheme, **profile.codes)
     areas = measure_landuse(
         zones,
         gdf,

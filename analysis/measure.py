@@ -11,12 +11,9 @@ from dataclasses import dataclass
 
 import geopandas as gpd
 
-from analysis.industrial import guess_scheme
-from geo.codes import SCHEMES, CodeTable, code_table
+from geo.codes import CodeTable
 from geo.crs import AnalysisCRS
-from geo.errors import ProfileError
-from geo.io import find_field
-from geo.landuse import CODE_FIELDS, LanduseAreas, measure_landuse
+from geo.landuse import LanduseAreas, landuse_table, measure_landuse
 from geo.layers import LayerSpec, load_near
 from geo.profile import RuleProfile
 from geo.qa import QALog
@@ -81,26 +78,14 @@ def measure_spec(
     """
     gdf = load_near(spec, zones, acrs, qa=qa, what=what, pad_m=pad_m)
     cols = [c for c in gdf.columns if c != gdf.geometry.name]
-    code_field = find_field(
+    code_field, table = landuse_table(
         cols,
-        spec.get("code_field"),
-        CODE_FIELDS,
-        what="land-use code",
-        option="--code-field",
         source=spec.label,
+        code_field=spec.get("code_field"),
+        scheme=spec.get("scheme"),
+        codes=profile.codes,
+        qa=qa,
     )
-    scheme = spec.get("scheme") or guess_scheme(code_field)
-    if scheme not in SCHEMES:
-        msg = f"{spec.label}: unknown scheme {scheme!r}; use one of {', '.join(SCHEMES)}"
-        raise ProfileError(msg)
-    if not spec.get("scheme"):
-        qa.add(
-            "scheme",
-            f"code scheme not given; {SCHEMES[scheme]} assumed from the field name {code_field}",
-            layer=spec.label,
-            severity="info",
-        )
-    table = code_table(scheme, **profile.codes)
     precedence = tuple(
         profile.rule("R1").get(
             "overlap_precedence", ("other_construction", "non_construction", "unknown", "industrial")

@@ -15,13 +15,12 @@ import pandas as pd
 
 from analysis.relocation import RelocationRule
 from analysis.relocation_sites import Constraints, water_from_landuse
-from geo.codes import code_table
 from geo.crs import AnalysisCRS
 from geo.errors import DataError
 from geo.geometry import repair_polygons
 from geo.io import find_field
 from geo.kernel import area_by_class
-from geo.landuse import CODE_FIELDS
+from geo.landuse import landuse_table
 from geo.layers import LayerSpec, load_near
 from geo.network import RoadNetwork
 from geo.profile import RuleProfile
@@ -134,20 +133,11 @@ def landuse_layers(
     pad_m: float,
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, str]:
     """Return (water polygons, industrial land inside the zones, code field) from a land-use layer."""
-    from analysis.industrial import guess_scheme
-
     lu = polygons(spec, zones, acrs=acrs, qa=qa, what="land-use layer", pad_m=pad_m)
     assert lu is not None
     cols = [c for c in lu.columns if c != lu.geometry.name]
-    code_field = find_field(
-        cols,
-        spec.get("code_field"),
-        CODE_FIELDS,
-        what="land-use code",
-        option="--code-field",
-        source=spec.label,
-    )
-    table = code_table(spec.get("scheme") or guess_scheme(code_field), **profile.codes)
+    code_field, table = landuse_table(cols, source=spec.label, code_field=spec.get("code_field"),
+                                      scheme=spec.get("scheme"), codes=profile.codes, qa=qa)
     water = water_from_landuse(lu, table=table, code_field=code_field)
     ind = lu[lu[code_field].map(lambda v: bool(getattr(table.classify(v), "industrial", False)))]
     ind = gpd.GeoDataFrame({"k": ["industrial"] * len(ind)}, geometry=ind.geometry.to_numpy(), crs=lu.crs)

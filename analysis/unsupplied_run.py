@@ -17,14 +17,10 @@ import geopandas as gpd
 import pandas as pd
 
 from analysis.idle_run import IdleRun, labelled
-from analysis.industrial import guess_scheme
 from analysis.report import Outputs
 from analysis.unsupplied import RatesRule, SupplyRun, measure_supply
-from geo.codes import SCHEMES, code_table
 from geo.crs import AnalysisCRS
-from geo.errors import ProfileError
-from geo.io import find_field
-from geo.landuse import CODE_FIELDS, LanduseAreas, measure_landuse
+from geo.landuse import LanduseAreas, landuse_table, measure_landuse
 from geo.layers import LayerSpec, load_near
 from geo.maps import add_layer, add_legend
 from geo.profile import RuleProfile
@@ -94,13 +90,10 @@ def read_planned(spec: LayerSpec, zones: gpd.GeoDataFrame, acrs: AnalysisCRS, *,
     """Read the planned land use (国土空间规划) near the zones and measure it (scheme from the field name)."""
     gdf = load_near(spec, zones, acrs, qa=qa, what="planned land-use layer")
     cols = [c for c in gdf.columns if c != gdf.geometry.name]
-    code_field = find_field(cols, spec.get("code_field"), CODE_FIELDS, what="planned land-use code",
-                            option="code_field", source=spec.label)
-    scheme = spec.get("scheme") or guess_scheme(code_field)
-    if scheme not in SCHEMES:
-        msg = f"{spec.label}: unknown scheme {scheme!r}; use one of {', '.join(SCHEMES)}"
-        raise ProfileError(msg)
-    return measure_landuse(zones, gdf, table=code_table(scheme, **profile.codes), code_field=code_field,
+    code_field, table = landuse_table(cols, source=spec.label, code_field=spec.get("code_field"),
+                                      scheme=spec.get("scheme"), codes=profile.codes, qa=qa,
+                                      what="planned land-use code")
+    return measure_landuse(zones, gdf, table=table, code_field=code_field,
                            layer=spec.label, qa=qa, keep_pieces=False)
 
 

@@ -8,7 +8,7 @@ the pieces and the overlaps. Unknown codes are measured like any other class and
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -16,14 +16,24 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo.codes import SCHEMES, CodeTable
+from geo.codes import SCHEMES, CodeTable, code_table
+from geo.errors import ProfileError
 from geo.geometry import repair_polygons
 from geo.io import find_field
 from geo.kernel import AreaByClass, area_by_class
 from geo.qa import QALog
 from geo.units import M2_PER_HA, M2_PER_MU
 
-__all__ = ["CODE_FIELDS", "UNCOVERED", "UNKNOWN_PREFIX", "LanduseAreas", "category_of", "measure_landuse"]
+__all__ = [
+    "CODE_FIELDS",
+    "UNCOVERED",
+    "UNKNOWN_PREFIX",
+    "LanduseAreas",
+    "category_of",
+    "guess_scheme",
+    "landuse_table",
+    "measure_landuse",
+]
 
 #: Usual names of land-use code fields: 三调 DLBM, planning GHDLBM/YDYHFLDM, OSM landuse.
 CODE_FIELDS = ("DLBM", "GHDLBM", "YDYHFLDM", "YDDM", "YDXZ", "DLDM", "landuse", "LANDUSE", "CODE")
@@ -37,6 +47,55 @@ _CATEGORY_OF_FLAGS = {
     (False, True): "other_construction",
     (False, False): "non_construction",
 }
+
+
+_SCHEME_BY_FIELD = {"landuse": "osm", "ghdlbm": "ydyh", "ydyhfldm": "ydyh", "dlbm": "sandiao"}
+
+
+def guess_scheme(code_field: str) -> str:
+    """Guess the code scheme from the code field's name (``landuse`` → osm, ``GHDLBM`` → ydyh, else 三调).
+
+    >>> guess_scheme("GHDLBM"), guess_scheme("landuse"), guess_scheme("DLBM")
+    ('ydyh', 'osm', 'sandiao')
+    """
+    return _SCHEME_BY_FIELD.get(code_field.lower(), "sandiao")
+
+
+def landuse_table(
+    columns: Sequence[str],
+    *,
+    source: str,
+    code_field: str | None,
+    scheme: str | None,
+    codes: Mapping[str, bool],
+    qa: QALog,
+    what: str = "land-use code",
+) -> tuple[str, CodeTable]:
+    """Return the code field of a land-use layer and the code table to classify it with.
+
+    The field is the one given or the first usual name present (``DLBM``, ``GHDLBM``, ``landuse`` …); the
+    scheme is the one given or guessed from the field's name, which is recorded as a QA info row.
+
+    Raises
+    ------
+    SchemaError
+        When no code field is found (the message lists the fields).
+    ProfileError
+        For an unknown scheme.
+    """
+    field = find_field(columns, code_field, CODE_FIELDS, what=what, option="--code-field", source=source)
+    chosen = scheme or guess_scheme(field)
+    if chosen not in SCHEMES:
+        msg = f"{source}: unknown scheme {chosen!r}; use one of {', '.join(SCHEMES)}"
+        raise ProfileError(msg)
+    if not scheme:
+        qa.add(
+            "scheme",
+            f"code scheme not given; {SCHEMES[chosen]} assumed from the field name {field}",
+            layer=source,
+            severity="info",
+        )
+    return field, code_table(chosen, **codes)
 
 
 def category_of(industrial: bool, construction: bool) -> str:
