@@ -21,8 +21,9 @@ This notebook runs the check step by step on the **synthetic** Puyang sample (`t
 read the zones and the 三调 land survey, measure each land-use code inside each zone with devzone's kernel,
 judge each zone, and write the workbook, GeoPackage and web map. `devzone run tests/data/sample/project.toml`
 does all of this in one command."""),
-    ("code", """from pathlib import Path
+    ("code", """import logging
 import tempfile
+from pathlib import Path
 
 from analysis.industrial import run_industrial
 from analysis.project import load_project
@@ -31,6 +32,7 @@ from geo.layers import load_zones
 from geo.profile import load_profile
 from geo.qa import QALog
 
+logging.getLogger("geo.qa").setLevel(logging.ERROR)  # QA rows are shown as a table below
 ROOT = Path.cwd().parent if Path.cwd().name == "notebooks" else Path.cwd()
 project = load_project(ROOT / "tests/data/sample/project.toml")
 profile = load_profile(project.profile)
