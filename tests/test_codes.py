@@ -10,7 +10,7 @@ import pytest
 from geo.codes import FLAGS, SCHEMES, code_table, normalize_code
 from geo.errors import ProfileError
 
-# --- R1, written out by hand from ../shared/rules.md -----------------------------------------------
+# --- R1, written out by hand from the rules brief (not read from the CSV tables) ---
 SANDIAO_INDUSTRIAL = {"0601", "0602", "0603", "0508"}
 SANDIAO_CONSTRUCTION = {
     "05H1",
