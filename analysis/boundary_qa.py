@@ -20,9 +20,7 @@ from analysis.report import Outputs
 from boundaries.geometry_fix import fix_zone_geometry
 from boundaries.geometry_qa import GeometryRule, check_zone_geometry
 from geo.crs import AnalysisCRS, crs_label, require_crs
-from geo.datum import to_wgs84_on_read
-from geo.io import read_layer
-from geo.layers import LayerSpec
+from geo.layers import LayerSpec, read_spec
 from geo.maps import add_layer, add_legend, display_copy
 from geo.profile import RuleProfile
 from geo.qa import QALog
@@ -46,8 +44,7 @@ QA_COLOURS = {
 
 def read_raw_zones(spec: LayerSpec, acrs: AnalysisCRS, *, qa: QALog) -> gpd.GeoDataFrame:
     """Read the zone layer as stored (no repair) and bring it into the analysis CRS (a QA row says so)."""
-    raw = read_layer(spec.path, spec.layer, encoding=spec.encoding, crs=spec.crs, what=f"zone layer {spec.label}")
-    raw = to_wgs84_on_read(raw, spec.get("datum"), layer=spec.label, qa=qa)  # a GCJ-02/BD-09 layer, declared
+    raw = read_spec(spec, qa=qa, what="zone layer")  # a declared GCJ-02/BD-09 layer is converted to WGS 84
     own = require_crs(raw, what=f"zone layer {spec.label}")
     if not own.equals(acrs.crs):
         qa.add(

@@ -9,15 +9,18 @@ row and the column, and is left blank (never zero).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import pandas as pd
+import shapely
 
+from geo.datum import to_wgs84_on_read
 from geo.errors import SchemaError
-from geo.io import read_layer, read_table
+from geo.io import read_table
+from geo.layers import LayerSpec, read_spec
 from geo.qa import QALog
 from geo.units import M2_PER_HA, M2_PER_MU
 from geo.values import AMOUNT_UNITS, ValueParseError, key_text, parse_amount_yuan, parse_number
@@ -54,6 +57,9 @@ _AREA_UNITS = {
     "公顷": M2_PER_HA,
     "ha": M2_PER_HA,
 }
+#: Usual (x, y) coordinate column names of an enterprise table, lower case, in order of preference.
+_XY_NAMES = (("lon", "lat"), ("lng", "lat"), ("longitude", "latitude"), ("经度", "纬度"), ("x", "y"))
+_LONLAT_X = {"lon", "lng", "longitude", "经度"}
 _TRUE = {"是", "true", "1", "yes", "y", "规上", "规模以上"}
 _FALSE = {"否", "false", "0", "no", "n", "规下", "规模以下"}
 
@@ -223,6 +229,45 @@ def enterprise_records(
     return out
 
 
+def _coordinate_columns(columns: list[str], explicit: Sequence[str] | None, source: str) -> tuple[str, str] | None:
+    """Return the (x, y) column names of a table: ``xy_fields`` if given, else the first usual pair present."""
+    if explicit is not None:
+        pair = tuple(str(c) for c in explicit)
+        missing = [c for c in pair if c not in columns]
+        if len(pair) != 2 or missing:
+            msg = (
+                f"{source}: xy_fields must name two columns (x/longitude, y/latitude) of the table; got {list(pair)}"
+                f", missing {missing}; the columns are {columns}"
+            )
+            raise SchemaError(msg)
+        return pair[0], pair[1]
+    by_key = {c.strip().lower(): c for c in columns}
+    for x, y in _XY_NAMES:
+        if x in by_key and y in by_key:
+            return by_key[x], by_key[y]
+    return None
+
+
+def _points(table: pd.DataFrame, xy: tuple[str, str], *, source: str, qa: QALog) -> list[Any]:
+    """Return a point per row from the coordinate columns (None, with a QA row, where one cannot be read)."""
+    out: list[Any] = []
+    for pos, (rx, ry) in enumerate(zip(table[xy[0]].tolist(), table[xy[1]].tolist(), strict=True)):
+        try:
+            x, y = parse_number(rx, minimum=None), parse_number(ry, minimum=None)
+        except ValueParseError as exc:
+            qa.add(
+                "enterprise_parse",
+                f"row {pos + 2}, coordinates ({rx!r}, {ry!r}): {exc}; no location",
+                layer=source,
+                feature=f"row {pos + 2}",
+                field=f"{xy[0]}/{xy[1]}",
+                action="left blank",
+            )
+            x = y = None
+        out.append(shapely.Point(x, y) if x is not None and y is not None else None)
+    return out
+
+
 def read_enterprises(
     path: str | Path,
     *,
@@ -230,14 +275,28 @@ def read_enterprises(
     fields: Mapping[str, str] | None = None,
     amount_unit: str | None = None,
     area_unit: str = "m2",
+    crs: Any = None,
+    datum: str | None = None,
+    xy_fields: Sequence[str] | None = None,
     qa: QALog,
 ) -> gpd.GeoDataFrame:
     """Read an enterprise table (CSV/XLSX) or layer (points/polygons) into the schema.
 
+    A table with coordinate columns (``xy_fields``, else lon/lat, lng/lat, longitude/latitude, 经度/纬度 or
+    x/y) gets a point per row: in ``crs`` when given, else EPSG:4326 for longitude/latitude names.
+
+    Parameters
+    ----------
+    crs : optional, keyword-only
+        CRS of a table's coordinates, or to assign to a layer without one.
+    datum : {"gcj02", "bd09", "wgs84"} or None, keyword-only
+        Declared web-map datum of the locations (AMap/Tencent geocoding: ``"gcj02"``); converted to WGS 84
+        by :func:`geo.datum.to_wgs84_on_read`, with a QA row.
+
     Returns
     -------
     GeoDataFrame
-        The schema columns; geometry when the source is a layer (else empty), in the source's CRS.
+        The schema columns; geometry from the layer or the coordinate columns (else empty).
     """
     p = Path(path)
     source = f"{p}" + (f":{layer}" if layer else "")
@@ -246,8 +305,19 @@ def read_enterprises(
         recs = enterprise_records(
             table, fields=fields, amount_unit=amount_unit, area_unit=area_unit, source=source, qa=qa
         )
-        return gpd.GeoDataFrame(recs, geometry=[None] * len(recs))
-    gdf = read_layer(p, layer, what=f"enterprise layer {source}")
+        xy = _coordinate_columns([str(c) for c in table.columns], xy_fields, source)
+        if xy is None:
+            return gpd.GeoDataFrame(recs, geometry=[None] * len(recs))
+        lonlat = xy[0].strip().lower() in _LONLAT_X
+        pts = gpd.GeoDataFrame(
+            recs, geometry=_points(table.reset_index(drop=True), xy, source=source, qa=qa),
+            crs=crs or ("EPSG:4326" if lonlat else None),
+        )
+        if pts.geometry.notna().any():
+            pts = to_wgs84_on_read(pts, datum, layer=source, qa=qa)
+        return pts
+    spec = LayerSpec(p, layer, crs=crs, options={"datum": datum})
+    gdf = read_spec(spec, qa=qa, what="enterprise layer")
     recs = enterprise_records(
         pd.DataFrame(gdf.drop(columns=gdf.geometry.name)),
         fields=fields,

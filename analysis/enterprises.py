@@ -523,6 +523,9 @@ def run_enterprises(
         fields=spec.get("fields"),
         amount_unit=spec.get("amount_unit"),
         area_unit=spec.get("area_unit", "m2"),
+        crs=spec.crs,
+        datum=spec.get("datum"),
+        xy_fields=spec.get("xy_fields"),
         qa=qa,
     )
     if ents.crs is None and spec.crs:

@@ -42,9 +42,9 @@ import shapely
 from geo.crs import AnalysisCRS, choose_analysis_crs, crs_label, require_crs
 from geo.errors import SchemaError
 from geo.geometry import repair_polygons
-from geo.io import read_layer, read_table
+from geo.io import read_table
 from geo.kernel import area_by_class, polygonal
-from geo.layers import LayerSpec, load_near
+from geo.layers import LayerSpec, load_near, read_spec
 from geo.qa import QALog
 from geo.units import M2_PER_HA, M2_PER_MU
 from geo.values import (
@@ -526,8 +526,7 @@ def read_supply(
     if zones is not None and analysis_crs is not None:
         layer = load_near(spec, zones, analysis_crs, qa=qa, what="supply layer")
     else:
-        layer = read_layer(spec.path, spec.layer, encoding=spec.encoding, crs=spec.crs,
-                           what=f"supply layer {spec.label}")
+        layer = read_spec(spec, qa=qa, what="supply layer")
         layer = _in_metres(layer, analysis_crs, label=spec.label, qa=qa)
     table = tlabel = None
     if isinstance(tab, Mapping):

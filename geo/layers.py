@@ -24,7 +24,7 @@ from geo.io import inspect_layer, mask_in_crs, read_layer
 from geo.qa import QALog
 from geo.zones import prepare_zones
 
-__all__ = ["LayerSpec", "load_near", "load_zones"]
+__all__ = ["LayerSpec", "load_near", "load_zones", "read_spec"]
 
 log = logging.getLogger(__name__)
 
@@ -62,14 +62,36 @@ class LayerSpec:
         return self.options.get(key, default)
 
 
+def read_spec(spec: LayerSpec, *, qa: QALog, what: str, columns: list[str] | None = None) -> gpd.GeoDataFrame:
+    """Read a whole layer as its spec describes it, converted from its declared ``datum`` to WGS 84.
+
+    Parameters
+    ----------
+    spec : LayerSpec
+        Path, layer, encoding, CRS to assign, and the option ``datum`` (``"gcj02"``/``"bd09"``/``"wgs84"``).
+    qa : QALog, keyword-only
+        Receives the datum row (:func:`geo.datum.to_wgs84_on_read`) when a shift is applied.
+    what : str, keyword-only
+        What the layer is, for messages (e.g. ``"supply layer"``).
+    columns : list of str, optional, keyword-only
+        Attribute columns to read (all when None).
+
+    Returns
+    -------
+    GeoDataFrame
+        In the file's CRS, or EPSG:4326 when a web-map datum was undone.
+    """
+    raw = read_layer(
+        spec.path, spec.layer, encoding=spec.encoding, crs=spec.crs, columns=columns, what=f"{what} {spec.label}"
+    )
+    return to_wgs84_on_read(raw, spec.get("datum"), layer=spec.label, qa=qa)
+
+
 def load_zones(
     spec: LayerSpec, *, crs: Any = None, qa: QALog, id_field: str | None = None, name_field: str | None = None
 ) -> tuple[gpd.GeoDataFrame, AnalysisCRS]:
     """Read and prepare the zone layer; choose the analysis CRS and bring the zones into it."""
-    raw = read_layer(
-        spec.path, spec.layer, encoding=spec.encoding, crs=spec.crs, what=f"zone layer {spec.label}"
-    )
-    raw = to_wgs84_on_read(raw, spec.get("datum"), layer=spec.label, qa=qa)
+    raw = read_spec(spec, qa=qa, what="zone layer")
     require_crs(raw, what=f"zone layer {spec.label}")
     acrs = choose_analysis_crs(raw, crs=crs, what=f"zone layer {spec.label}")
     qa.add(

@@ -41,13 +41,14 @@ def _buildings(
     crs: object,
     profile: RuleProfile,
     qa: QALog,
+    datum: str | None = None,
 ) -> gpd.GeoDataFrame | None:
     from geo.buildings import prepare_buildings
-    from geo.io import read_layer
+    from geo.layers import LayerSpec, read_spec
 
     if path is None:
         return None
-    raw = read_layer(path, layer, what="buildings layer").to_crs(crs)
+    raw = read_spec(LayerSpec(path, layer, options={"datum": datum}), qa=qa, what="buildings layer").to_crs(crs)
     rule = profile.rule("R5")
     return prepare_buildings(
         raw,
@@ -97,6 +98,12 @@ def _write(out: Path, res: Any, info: Any, qa: QALog, basemap: str) -> None:
 )
 @click.option("--buildings-layer", default=None, help="Layer of --buildings.")
 @click.option(
+    "--buildings-datum",
+    type=click.Choice(["wgs84", "gcj02", "bd09"]),
+    default=None,
+    help="Web-map datum of --buildings (gcj02: AMap/Tencent, bd09: Baidu); converted to WGS 84 on reading.",
+)
+@click.option(
     "--building-field",
     "building_fields",
     multiple=True,
@@ -136,6 +143,7 @@ def inefficient_cmd(
     encoding: str | None,
     buildings: Path | None,
     buildings_layer: str | None,
+    buildings_datum: str | None,
     building_fields: tuple[str, ...],
     enterprises: Path | None,
     enterprises_sheet: str | None,
@@ -194,7 +202,7 @@ def inefficient_cmd(
         profile=profile,
         qa=qa,
         as_of=day,
-        buildings=_buildings(buildings, buildings_layer, building_fields, acrs.crs, profile, qa),
+        buildings=_buildings(buildings, buildings_layer, building_fields, acrs.crs, profile, qa, buildings_datum),
         tax_yuan=_tax(enterprises, enterprises_sheet, qa),
     )
     frame = res.frame()
