@@ -1,4 +1,4 @@
-"""Options shared by the subcommands that read supply parcels (inefficient, evidence)."""
+"""Options shared by the subcommands that read supply parcels (idle, inefficient, evidence)."""
 
 from __future__ import annotations
 

@@ -8,22 +8,10 @@ from pathlib import Path
 import click
 
 from analysis.cli import cli, devzone_errors, echo_json, out_options
+from analysis.commands._supply_opts import supply_options, supply_spec
 from geo.crs import choose_analysis_crs
-from geo.errors import SchemaError
-from geo.layers import LayerSpec
 from geo.profile import load_profile
 from geo.qa import QALog
-
-
-def _mapping(pairs: tuple[str, ...]) -> dict[str, str]:
-    out = {}
-    for pair in pairs:
-        name, sep, col = pair.partition("=")
-        if not sep or not name.strip() or not col.strip():
-            msg = f"--field {pair!r}: write schema_name=column, e.g. --field agreed_start=约定开工日期"
-            raise SchemaError(msg)
-        out[name.strip()] = col.strip()
-    return out
 
 
 def _fmt(value: object) -> str:
@@ -35,21 +23,9 @@ def _fmt(value: object) -> str:
 @cli.command("idle")
 @click.argument("parcels", type=click.Path(exists=True, path_type=Path))
 @click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), required=True, help="Judged-on date.")
-@click.option("--layer", default=None, help="Layer of PARCELS (or the sheet, when PARCELS is a table).")
-@click.option("--id-field", default=None, help="Parcel-number field (default: parcel_id, 宗地编号).")
-@click.option("--table", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="CSV/XLSX of supply records joined to PARCELS by parcel number.")
-@click.option("--sheet", default=None, help="Sheet of --table (default: the first).")
-@click.option("--key", default=None, help="Parcel-number column of --table.")
-@click.option("--amount-unit", type=click.Choice(["元", "万元"]), default=None,
-              help="Unit of the amount columns (required unless the headers say it).")
-@click.option("--area-unit", type=click.Choice(["m2", "亩", "公顷"]), default="m2", show_default=True,
-              help="Unit of the recorded parcel area.")
-@click.option("--field", "fields", multiple=True, metavar="NAME=COLUMN",
-              help="Map a supply-schema field to a column (of --table, else of PARCELS); repeatable.")
+@supply_options
 @click.option("--profile", "profile_src", default="henan", show_default=True, help="Rule profile.")
 @click.option("--crs", default=None, help="Analysis CRS in metres (default: chosen and logged).")
-@click.option("--encoding", default=None, help="Attribute encoding of a Shapefile (default: detected).")
 @out_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per parcel to stdout.")
 @devzone_errors
@@ -69,14 +45,8 @@ def idle_cmd(parcels: Path, as_of: dt.datetime, layer: str | None, id_field: str
     out = prepare_out_dir(out_dir, overwrite=overwrite) if out_dir else None
     qa = QALog()
     profile = load_profile(profile_src)
-    mapping = _mapping(fields)
-    opts: dict[str, object] = {"id_field": id_field, "area_unit": area_unit}
-    if table is not None:
-        opts["table"] = {"path": table, "sheet": sheet, "key": key, "amount_unit": amount_unit,
-                         "area_unit": area_unit, "fields": mapping}
-    else:
-        opts.update({"fields": mapping, "amount_unit": amount_unit, "key": key})
-    spec = LayerSpec(parcels, layer, encoding, None, opts)
+    spec = supply_spec(parcels, layer=layer, id_field=id_field, table=table, sheet=sheet, key=key,
+                       amount_unit=amount_unit, area_unit=area_unit, fields=fields, encoding=encoding)
     acrs = None
     if crs is not None:
         import geopandas as gpd
